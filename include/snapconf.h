@@ -1,0 +1,374 @@
+/*
+ * snapconf.h - configuration snapshots with hot reload.
+ *
+ * libsnapconf loads a YAML document into an immutable snapshot: a read-only
+ * tree of mappings, sequences and typed scalars that is built once, never
+ * changed, and freed in one go.  Values are addressed by paths such as
+ * "server.port", "upstreams[0].host" or 'labels."app.kubernetes.io/name"'.
+ *
+ * Conventions that hold for every function below unless its comment says
+ * otherwise:
+ *
+ *  - Functions that can fail return 0 on success and a negative SNAPCONF_E*
+ *    code on failure; snapconf_strerror() turns a code into words.
+ *  - Output parameters come last and are written only on success.  An error
+ *    struct, where a function takes one, is written only on failure and may
+ *    be NULL when the caller does not want the details.
+ *  - Every "const char *" or "const snapconf_node *" handed out by a
+ *    snapshot is borrowed: it points into the snapshot, is never freed by the
+ *    caller, and stays valid exactly as long as the snapshot does.
+ *  - A snapshot is immutable, so any number of threads may read the same
+ *    snapshot at once without locking.  Freeing it while another thread still
+ *    reads it is the caller's bug; the live handle (see the live-reload API)
+ *    exists to make that impossible.
+ *  - The library never prints, never exits and installs no signal handlers.
+ */
+#ifndef SNAPCONF_H
+#define SNAPCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SNAPCONF_VERSION_MAJOR 0
+#define SNAPCONF_VERSION_MINOR 1
+#define SNAPCONF_VERSION_PATCH 0
+/* The version as one comparable number: 0xMMmmpp. */
+#define SNAPCONF_VERSION_HEX                                                                       \
+    ((SNAPCONF_VERSION_MAJOR << 16) | (SNAPCONF_VERSION_MINOR << 8) | SNAPCONF_VERSION_PATCH)
+
+#if defined(SNAPCONF_BUILDING) && defined(__GNUC__)
+#define SNAPCONF_API __attribute__((visibility("default")))
+#else
+#define SNAPCONF_API
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Error codes
+ *
+ * Each failure has its own stable negative code.  The list is one X-macro so
+ * that the enum, snapconf_strerror() and snapconf_err_name() never disagree.
+ * ------------------------------------------------------------------------- */
+#define SNAPCONF_ERRNO_MAP(XX)                                                                     \
+    XX(ENOTFOUND, -1, "no value at that path")                                                     \
+    XX(ETYPE, -2, "value has a different type")                                                    \
+    XX(ERANGE, -3, "value out of range")                                                           \
+    XX(EPATH, -4, "invalid path syntax")                                                           \
+    XX(EPARSE, -5, "invalid configuration")                                                        \
+    XX(ELIMIT, -6, "configured limit exceeded")                                                    \
+    XX(EIO, -7, "input/output error")                                                              \
+    XX(ENOMEM, -8, "out of memory")                                                                \
+    XX(EINVAL, -9, "invalid argument")
+
+typedef enum snapconf_errno {
+#define SNAPCONF_ERRNO_ENUM_(name, value, text) SNAPCONF_##name = (value),
+    SNAPCONF_ERRNO_MAP(SNAPCONF_ERRNO_ENUM_)
+#undef SNAPCONF_ERRNO_ENUM_
+} snapconf_errno;
+
+/*
+ * Returns a static, human-readable description of an error code, or
+ * "unknown error" for a code this version does not know.  Never NULL; any
+ * thread.
+ */
+SNAPCONF_API const char *snapconf_strerror(int code);
+
+/*
+ * Returns the symbolic name of an error code ("SNAPCONF_ENOTFOUND"), or
+ * "SNAPCONF_EUNKNOWN".  Never NULL; any thread.
+ */
+SNAPCONF_API const char *snapconf_err_name(int code);
+
+#define SNAPCONF_ERROR_FILE_MAX 512
+#define SNAPCONF_ERROR_MESSAGE_MAX 512
+
+/*
+ * Details of a failure, filled in by the functions that take one, and only
+ * when they fail.  The caller owns the struct (it usually lives on the
+ * stack); nothing in it needs freeing.
+ *
+ * message is complete on its own and meant to be shown to a person as is:
+ * it starts with "file:line:column: " when a position is known, then says
+ * what is wrong and, where it helps, what to do about it, e.g.
+ *   "config.yaml:12:3: duplicate key 'port' (first defined at line 8)"
+ * line and column are 1-based and 0 when no position applies; sys_errno is
+ * the operating system's errno for I/O failures and 0 otherwise.
+ */
+typedef struct snapconf_error {
+    int code;                             /* a SNAPCONF_E* code */
+    char file[SNAPCONF_ERROR_FILE_MAX];   /* source name, "" when none */
+    int line, column;                     /* 1-based position, 0 when none */
+    char message[SNAPCONF_ERROR_MESSAGE_MAX];
+    int sys_errno;                        /* errno behind an EIO, else 0 */
+} snapconf_error;
+
+/* ---------------------------------------------------------------------------
+ * Options
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Limits and settings for loading.  Always start from snapconf_options_init()
+ * so that fields added by later versions get their defaults; then change the
+ * fields you care about.  The library copies what it needs, so the struct may
+ * be discarded after the call it was passed to.
+ */
+typedef struct snapconf_options {
+    size_t max_file_size;  /* bytes; default 64 MiB */
+    unsigned max_depth;    /* nesting of mappings and sequences; default 256 */
+    size_t max_nodes;      /* nodes after alias and merge expansion; default 16 Mi */
+    uint64_t reserved_[16]; /* for fields added later; keep zero */
+} snapconf_options;
+
+#define SNAPCONF_DEFAULT_MAX_FILE_SIZE ((size_t)64 << 20)
+#define SNAPCONF_DEFAULT_MAX_DEPTH 256u
+#define SNAPCONF_DEFAULT_MAX_NODES ((size_t)16 << 20)
+
+/* Fills *opts with the defaults.  Any thread. */
+SNAPCONF_API void snapconf_options_init(snapconf_options *opts);
+
+/* ---------------------------------------------------------------------------
+ * Snapshots
+ * ------------------------------------------------------------------------- */
+
+/* An immutable, fully built configuration.  Opaque. */
+typedef struct snapconf_snap snapconf_snap;
+
+/* One value inside a snapshot: a scalar, a mapping or a sequence.  Opaque;
+ * always handled as a borrowed "const snapconf_node *". */
+typedef struct snapconf_node snapconf_node;
+
+/*
+ * Loads the YAML file at path into a new snapshot.
+ *
+ * On success *out receives a snapshot the caller owns and must release with
+ * snapconf_snap_free().  On failure nothing is allocated, *out is untouched
+ * and err (when not NULL) says what went wrong and where.  Loading is
+ * self-contained, so any number of threads may load at once.
+ *
+ * The file must hold exactly one YAML document in UTF-8.  An empty file, or
+ * one with only comments, loads as an empty mapping.
+ */
+SNAPCONF_API int snapconf_snap_load_file(const char *path, snapconf_snap **out,
+                                         snapconf_error *err);
+
+/*
+ * As snapconf_snap_load_file(), reading len bytes from buf instead.  name is
+ * used in positions and error messages (NULL means "<buffer>").  The buffer
+ * may contain NUL bytes (which YAML rejects, with an error) and need not be
+ * NUL-terminated; it is not referenced after the call returns.
+ */
+SNAPCONF_API int snapconf_snap_load_buffer(const char *buf, size_t len, const char *name,
+                                           snapconf_snap **out, snapconf_error *err);
+
+/*
+ * As the two loaders above, with limits from opts (NULL means defaults).
+ * Exactly one of path and buf is used: buf when it is not NULL.
+ */
+SNAPCONF_API int snapconf_snap_load(const char *path, const char *buf, size_t len,
+                                    const snapconf_options *opts, snapconf_snap **out,
+                                    snapconf_error *err);
+
+/*
+ * Frees a snapshot the caller loaded, with every string and node in it.
+ * NULL is accepted and ignored.  No thread may use the snapshot, or anything
+ * borrowed from it, during or after this call.
+ */
+SNAPCONF_API void snapconf_snap_free(snapconf_snap *snap);
+
+/*
+ * The snapshot's generation: 0 for a snapshot loaded directly; for one
+ * published by a live handle, 1 for the first publication and one more for
+ * each after it.  Any thread.
+ */
+SNAPCONF_API uint64_t snapconf_snap_generation(const snapconf_snap *snap);
+
+/* The name the snapshot was loaded from (file path or buffer name).
+ * Borrowed from the snapshot. */
+SNAPCONF_API const char *snapconf_snap_source(const snapconf_snap *snap);
+
+/*
+ * A 128-bit hash of the bytes the snapshot was loaded from (XXH3-128), as
+ * 32 lowercase hex digits plus NUL.  Two loads of identical bytes have equal
+ * hashes.  Borrowed from the snapshot.
+ */
+SNAPCONF_API const char *snapconf_snap_content_hash(const snapconf_snap *snap);
+
+/* Bytes of memory the snapshot occupies, all blocks included. */
+SNAPCONF_API size_t snapconf_snap_memory(const snapconf_snap *snap);
+
+/* Number of nodes reachable from the root, counting every alias and merge
+ * expansion (the figure checked against max_nodes). */
+SNAPCONF_API size_t snapconf_snap_node_count(const snapconf_snap *snap);
+
+/* The root node: a mapping for every usual config, never NULL. */
+SNAPCONF_API const snapconf_node *snapconf_snap_root(const snapconf_snap *snap);
+
+/* ---------------------------------------------------------------------------
+ * Paths and lookups
+ *
+ * Path syntax: segments separated by '.', where a segment is a mapping key,
+ * and "[N]" selects item N (from 0) of a sequence.  A key containing '.',
+ * '[', ']' or '"' is written in double quotes, with \" and \\ as escapes:
+ *     server.port   upstreams[0].host   matrix[1][2]
+ *     labels."app.kubernetes.io/name"
+ * The empty path "" is the root.  A bare key such as 0 is always a mapping
+ * key, never an index.
+ *
+ * Lookups allocate nothing and take expected O(1) time per segment.  They
+ * return SNAPCONF_ENOTFOUND when no value exists at the path (including
+ * when the path walks into a scalar), SNAPCONF_EPATH for a malformed path.
+ * ------------------------------------------------------------------------- */
+
+/* Finds the node at path.  *out is borrowed from snap.  Any thread. */
+SNAPCONF_API int snapconf_find(const snapconf_snap *snap, const char *path,
+                               const snapconf_node **out);
+
+/*
+ * Typed getters.  They never convert: a string "8080" asked for as an int
+ * is SNAPCONF_ETYPE.  The one exception is snapconf_get_double(), which also
+ * accepts an int (converted exactly when |value| <= 2^53, else rounded).
+ * Strings are borrowed from snap and NUL-terminated; a string that holds a
+ * NUL byte (written as "\0" in YAML) is cut short there - use
+ * snapconf_node_str() to get its full length.  Any thread.
+ */
+SNAPCONF_API int snapconf_get_str(const snapconf_snap *snap, const char *path, const char **out);
+SNAPCONF_API int snapconf_get_int(const snapconf_snap *snap, const char *path, int64_t *out);
+SNAPCONF_API int snapconf_get_double(const snapconf_snap *snap, const char *path, double *out);
+SNAPCONF_API int snapconf_get_bool(const snapconf_snap *snap, const char *path, bool *out);
+
+/*
+ * The same, returning def when the value is missing, has another type, or
+ * the path is malformed - for the common case of an optional setting with a
+ * default.  The string variant's result is borrowed from snap (or is def).
+ */
+SNAPCONF_API const char *snapconf_get_str_or(const snapconf_snap *snap, const char *path,
+                                             const char *def);
+SNAPCONF_API int64_t snapconf_get_int_or(const snapconf_snap *snap, const char *path,
+                                         int64_t def);
+SNAPCONF_API double snapconf_get_double_or(const snapconf_snap *snap, const char *path,
+                                           double def);
+SNAPCONF_API bool snapconf_get_bool_or(const snapconf_snap *snap, const char *path, bool def);
+
+/*
+ * A precompiled path: parsed and hashed once, then looked up in any number
+ * of snapshots at the lowest cost.  Compile hot paths at start-up.
+ */
+typedef struct snapconf_path snapconf_path;
+
+/*
+ * Compiles path.  On success *out is owned by the caller and released with
+ * snapconf_path_free().  A compiled path is immutable: any number of threads
+ * may use it at once, with any snapshot.  Errors: SNAPCONF_EPATH (err says
+ * at which column), SNAPCONF_ENOMEM.
+ */
+SNAPCONF_API int snapconf_path_compile(const char *path, snapconf_path **out,
+                                       snapconf_error *err);
+
+/* Frees a compiled path; NULL is ignored. */
+SNAPCONF_API void snapconf_path_free(snapconf_path *path);
+
+/* The path's text in canonical form (quotes only where needed).  Borrowed
+ * from the compiled path. */
+SNAPCONF_API const char *snapconf_path_str(const snapconf_path *path);
+
+/* snapconf_find() and the typed getters, for a compiled path. */
+SNAPCONF_API int snapconf_find_path(const snapconf_snap *snap, const snapconf_path *path,
+                                    const snapconf_node **out);
+SNAPCONF_API int snapconf_path_get_str(const snapconf_snap *snap, const snapconf_path *path,
+                                       const char **out);
+SNAPCONF_API int snapconf_path_get_int(const snapconf_snap *snap, const snapconf_path *path,
+                                       int64_t *out);
+SNAPCONF_API int snapconf_path_get_double(const snapconf_snap *snap, const snapconf_path *path,
+                                          double *out);
+SNAPCONF_API int snapconf_path_get_bool(const snapconf_snap *snap, const snapconf_path *path,
+                                        bool *out);
+
+/* ---------------------------------------------------------------------------
+ * Nodes
+ *
+ * Every function here takes a node borrowed from a snapshot and is valid
+ * only while that snapshot is.  Any thread.  NULL nodes are not accepted.
+ * ------------------------------------------------------------------------- */
+
+typedef enum snapconf_type {
+    SNAPCONF_TYPE_NULL = 0,
+    SNAPCONF_TYPE_BOOL,
+    SNAPCONF_TYPE_INT,
+    SNAPCONF_TYPE_FLOAT,
+    SNAPCONF_TYPE_STRING,
+    SNAPCONF_TYPE_MAP,
+    SNAPCONF_TYPE_SEQ,
+} snapconf_type;
+
+/* The node's type, resolved by the YAML 1.2 core schema (and explicit tags). */
+SNAPCONF_API snapconf_type snapconf_node_type(const snapconf_node *node);
+
+/* "null", "bool", "int", "float", "string", "map", "seq"; "unknown" else. */
+SNAPCONF_API const char *snapconf_type_name(snapconf_type type);
+
+/* Scalar values.  SNAPCONF_ETYPE when the node holds another type;
+ * snapconf_node_double() accepts an int as snapconf_get_double() does.
+ * For strings, *len (when len is not NULL) receives the length in bytes. */
+SNAPCONF_API int snapconf_node_str(const snapconf_node *node, const char **out, size_t *len);
+SNAPCONF_API int snapconf_node_int(const snapconf_node *node, int64_t *out);
+SNAPCONF_API int snapconf_node_double(const snapconf_node *node, double *out);
+SNAPCONF_API int snapconf_node_bool(const snapconf_node *node, bool *out);
+
+/* Number of entries of a mapping or items of a sequence; 0 for a scalar. */
+SNAPCONF_API size_t snapconf_node_size(const snapconf_node *node);
+
+/*
+ * Entry or item number i (from 0, in document order) of a mapping or a
+ * sequence, or NULL when i is out of range or node is a scalar.  For a
+ * mapping, snapconf_node_key() of the result is the entry's key.
+ */
+SNAPCONF_API const snapconf_node *snapconf_node_at(const snapconf_node *node, size_t i);
+
+/* The key under which node sits in its mapping, NUL-terminated, with its
+ * length in *len when len is not NULL; NULL for the root and for sequence
+ * items. */
+SNAPCONF_API const char *snapconf_node_key(const snapconf_node *node, size_t *len);
+
+/* The value under key in the mapping node (key of keylen bytes, which may
+ * hold any byte).  SNAPCONF_ENOTFOUND when absent or node is no mapping. */
+SNAPCONF_API int snapconf_node_child(const snapconf_node *node, const char *key, size_t keylen,
+                                     const snapconf_node **out);
+
+/* Finds path relative to node, as snapconf_find() does from the root. */
+SNAPCONF_API int snapconf_node_find(const snapconf_node *node, const char *path,
+                                    const snapconf_node **out);
+
+/* Where the value was written: 1-based line and column in the snapshot's
+ * source.  Columns beyond 16,777,215 are reported as that number. */
+SNAPCONF_API unsigned snapconf_node_line(const snapconf_node *node);
+SNAPCONF_API unsigned snapconf_node_column(const snapconf_node *node);
+
+/*
+ * The explicit tag of a scalar whose tag snapconf does not interpret
+ * ("!color", "tag:example.com,2024:x"); such a scalar is a string.  NULL
+ * when the scalar had no tag or a core tag (!!str, !!int, ...), and for
+ * mappings and sequences (their tags are not kept).
+ */
+SNAPCONF_API const char *snapconf_node_tag(const snapconf_node *node);
+
+/* True when the scalar was written quoted or as a block scalar (| or >). */
+SNAPCONF_API bool snapconf_node_quoted(const snapconf_node *node);
+
+/* ---------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------- */
+
+/* The library's version as "MAJOR.MINOR.PATCH", and as SNAPCONF_VERSION_HEX
+ * would give it; both describe the library actually loaded at run time. */
+SNAPCONF_API const char *snapconf_version_string(void);
+SNAPCONF_API unsigned snapconf_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SNAPCONF_H */

@@ -1,0 +1,182 @@
+/* Compiled paths: parsed and hashed once, looked up many times. */
+#include "error.h"
+#include "path.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct snapconf_path {
+    size_t nseg;
+    const char *canonical;
+    struct snapconf__seg seg[];
+    /* followed by the unescaped keys, then the canonical text */
+};
+
+/* Counts segments and the bytes their keys take, validating the syntax.
+ * buf must hold the longest unescaped key (the path's length will do). */
+static int measure(const char *path, char *buf, size_t bufsize, size_t *nseg, size_t *keybytes,
+                   size_t *bad)
+{
+    const char *p = path;
+    struct snapconf__seg s;
+    *nseg = *keybytes = 0;
+    for (;;) {
+        int rc = snapconf__seg_next(&p, &s, buf, bufsize);
+        if (rc == 1)
+            return 0;
+        if (rc) {
+            *bad = (size_t)(p - path);
+            return rc;
+        }
+        (*nseg)++;
+        *keybytes += s.is_index ? 0 : s.len;
+    }
+}
+
+/* Says in words what is wrong at path[bad]. */
+static const char *path_problem(const char *path, size_t bad)
+{
+    char c = path[bad];
+    char prev = bad ? path[bad - 1] : '\0';
+    if (prev == '[' || (prev >= '0' && prev <= '9' && c != '\0'))
+        return "an index is a number in brackets, like [0]";
+    if (c == '\0')
+        return prev == '.' ? "the path ends with a dot" : "the path ends too early (unclosed quote or bracket?)";
+    if (c == '.')
+        return bad == 0 ? "the path starts with a dot" : "empty key between two dots";
+    if (c == '[' && prev == '.')
+        return "an index follows its key directly, like a[0], without a dot";
+    if (c == '\\')
+        return "only \\\" and \\\\ are escapes inside a quoted key";
+    if (c == '"')
+        return "a quote may only start a key; quote the whole key, like \"a.b\"";
+    if (c == ']')
+        return "unexpected ']'";
+    return "expected a dot, an [index] or the end of the path";
+}
+
+static bool needs_quotes(const char *key, size_t len)
+{
+    if (len == 0)
+        return true;
+    for (size_t i = 0; i < len; i++)
+        if (!snapconf__bare_char(key[i]))
+            return true;
+    return false;
+}
+
+/* Writes the canonical text of one segment; returns the bytes written (the
+ * same with out == NULL, to size the buffer). */
+static size_t canonical_seg(const struct snapconf__seg *s, bool first, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    if (s->is_index) {
+        n = (size_t)snprintf(tmp, sizeof tmp, "[%u]", s->index);
+        if (out)
+            memcpy(out, tmp, n);
+        return n;
+    }
+    if (!first && out)
+        out[n] = '.';
+    n += !first;
+    if (!needs_quotes(s->key, s->len)) {
+        if (out)
+            memcpy(out + n, s->key, s->len);
+        return n + s->len;
+    }
+    if (out)
+        out[n] = '"';
+    n++;
+    for (uint32_t i = 0; i < s->len; i++) {
+        char c = s->key[i];
+        if (c == '"' || c == '\\') {
+            if (out)
+                out[n] = '\\';
+            n++;
+        }
+        if (out)
+            out[n] = c;
+        n++;
+    }
+    if (out)
+        out[n] = '"';
+    return n + 1;
+}
+
+static void fill(struct snapconf_path *cp, const char *path, char *buf, size_t bufsize,
+                 char *keys)
+{
+    const char *p = path;
+    for (size_t i = 0; i < cp->nseg; i++) {
+        struct snapconf__seg *s = &cp->seg[i];
+        snapconf__seg_next(&p, s, buf, bufsize);
+        if (!s->is_index) {
+            memcpy(keys, s->key, s->len);
+            s->key = keys;
+            keys += s->len;
+        }
+    }
+}
+
+int snapconf_path_compile(const char *path, snapconf_path **out, snapconf_error *err)
+{
+    if (!path || !out)
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0,
+                               "snapconf_path_compile: path or out is NULL");
+    snapconf__hash_init();
+    size_t nseg, keybytes, bad = 0, bufsize = strlen(path) + 1;
+    char *buf = malloc(bufsize);
+    if (!buf)
+        return snapconf__error(err, SNAPCONF_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = measure(path, buf, bufsize, &nseg, &keybytes, &bad);
+    if (rc) {
+        free(buf);
+        return snapconf__error(err, SNAPCONF_EPATH, NULL, 1, (unsigned)bad + 1,
+                               "invalid path '%s' at column %zu: %s", path, bad + 1,
+                               path_problem(path, bad));
+    }
+    /* Canonical text is at most twice the keys plus punctuation. */
+    size_t canon_max = 2 * keybytes + 16 * nseg + 1;
+    size_t head = sizeof(struct snapconf_path) + nseg * sizeof(struct snapconf__seg);
+    struct snapconf_path *cp = malloc(head + keybytes + canon_max);
+    if (!cp) {
+        free(buf);
+        return snapconf__error(err, SNAPCONF_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    cp->nseg = nseg;
+    char *keys = (char *)cp + head;
+    fill(cp, path, buf, bufsize, keys);
+    free(buf);
+    char *canon = keys + keybytes;
+    size_t n = 0;
+    for (size_t i = 0; i < nseg; i++)
+        n += canonical_seg(&cp->seg[i], i == 0, canon + n);
+    canon[n] = '\0';
+    cp->canonical = canon;
+    *out = cp;
+    return 0;
+}
+
+void snapconf_path_free(snapconf_path *path)
+{
+    free(path);
+}
+
+const char *snapconf_path_str(const snapconf_path *path)
+{
+    return path ? path->canonical : NULL;
+}
+
+int snapconf__path_walk(const struct snapconf_node *from, const snapconf_path *path,
+                        const struct snapconf_node **out)
+{
+    const struct snapconf_node *cur = from;
+    for (size_t i = 0; i < path->nseg && cur; i++)
+        cur = snapconf__step(cur, &path->seg[i]);
+    if (!cur)
+        return SNAPCONF_ENOTFOUND;
+    *out = cur;
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* Typing scalars by the YAML 1.2 core schema. */
+#ifndef SNAPCONF_SCALAR_H
+#define SNAPCONF_SCALAR_H
+
+#include "snapconf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct snapconf__scalar {
+    snapconf_type type; /* NULL, BOOL, INT, FLOAT or STRING */
+    union {
+        int64_t i;
+        double d;
+        int b;
+    } v;
+};
+
+/*
+ * Resolves a plain (unquoted, untagged) scalar of len bytes.  Returns 0, or
+ * SNAPCONF_ERANGE for text that is an integer by the core schema but does
+ * not fit in 64 bits.
+ */
+int snapconf__resolve_plain(const char *s, size_t len, struct snapconf__scalar *out);
+
+/*
+ * Parses the text as exactly one type, for explicit tags (!!int, !!float,
+ * !!bool, !!null).  Returns 0, SNAPCONF_ETYPE when the text is not of that
+ * type, or SNAPCONF_ERANGE for an integer beyond 64 bits.  A !!float accepts
+ * integer text too.
+ */
+int snapconf__parse_as(snapconf_type type, const char *s, size_t len,
+                       struct snapconf__scalar *out);
+
+#endif

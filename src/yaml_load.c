@@ -1,0 +1,427 @@
+/*
+ * The loader: reads a file (or takes a buffer), checks its bytes, runs
+ * libyaml's event parser over them and feeds the builder.  Everything that
+ * knows libyaml, file descriptors or encodings lives here.
+ */
+#include "build.h"
+#include "error.h"
+#include "hash.h"
+#include "scalar.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define CORE_TAG_PREFIX "tag:yaml.org,2002:"
+
+/* ------------------------------------------------------------------------- */
+/* Positions                                                                  */
+
+/* 1-based line and column (in characters, as libyaml counts) of a byte. */
+static void position_of(const char *data, size_t size, size_t offset, unsigned *line,
+                        unsigned *col)
+{
+    unsigned l = 1, c = 1;
+    for (size_t i = 0; i < offset && i < size; i++) {
+        if (data[i] == '\n') {
+            l++;
+            c = 1;
+        } else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+/* The byte at a 0-based libyaml mark, or -1 past the end. */
+static int byte_at_mark(const char *data, size_t size, size_t line0, size_t col0)
+{
+    size_t i = 0;
+    for (size_t l = 0; l < line0 && i < size; i++)
+        if (data[i] == '\n')
+            l++;
+    for (size_t c = 0; i < size && data[i] != '\n'; i++) {
+        if (((unsigned char)data[i] & 0xc0) == 0x80)
+            continue;
+        if (c++ == col0)
+            return (unsigned char)data[i];
+    }
+    return i < size ? (unsigned char)data[i] : -1;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Reading the file                                                           */
+
+static int sys_error(snapconf_error *err, int sys, const char *path, const char *what)
+{
+    char buf[128];
+    const char *text = strerror_r(sys, buf, sizeof buf);
+    const char *hint = "";
+    if (sys == EACCES)
+        hint = "; check the file's permissions";
+    else if (sys == ELOOP)
+        hint = "; the path has a symbolic link loop";
+    return snapconf__error_sys(err, sys, path, "cannot %s the file: %s%s", what, text, hint);
+}
+
+static int too_big(snapconf_error *err, const char *path, size_t size, size_t max)
+{
+    return snapconf__error(err, SNAPCONF_ELIMIT, path, 0, 0,
+                           "the file is larger than the limit of %zu bytes (max_file_size is "
+                           "%zu, the file %s%zu bytes)",
+                           max, max, size > max ? "has " : "has at least ", size);
+}
+
+static int check_file_kind(int fd, const char *path, size_t max, struct stat *st,
+                           snapconf_error *err)
+{
+    if (fstat(fd, st) < 0)
+        return sys_error(err, errno, path, "inspect");
+    if (S_ISDIR(st->st_mode))
+        return snapconf__error_sys(err, EISDIR, path,
+                                   "this is a directory, not a configuration file");
+    if (!S_ISREG(st->st_mode))
+        return snapconf__error_sys(err, EINVAL, path,
+                                   "not a regular file (a FIFO, socket or device); snapconf "
+                                   "reads regular files only");
+    if ((uint64_t)st->st_size > max)
+        return too_big(err, path, (size_t)st->st_size, max);
+    return 0;
+}
+
+/* Reads until end of file rather than trusting st_size: the file may be
+ * growing or shrinking under us. */
+static int read_all(int fd, const char *path, size_t hint, size_t max, char **data,
+                    size_t *len, snapconf_error *err)
+{
+    size_t cap = hint + 1, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0, "out of memory reading the file");
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nbuf = ncap > cap ? realloc(buf, ncap) : NULL;
+            if (!nbuf) {
+                free(buf);
+                return ncap > cap ? snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0,
+                                                    "out of memory reading the file")
+                                  : too_big(err, path, n, max);
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            return sys_error(err, e, path, "read");
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > max) {
+        free(buf);
+        return too_big(err, path, n, max);
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int read_file(const char *path, size_t max, char **data, size_t *len, snapconf_error *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not hang waiting for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return sys_error(err, errno, path, "open");
+    struct stat st;
+    int rc = check_file_kind(fd, path, max, &st, err);
+    if (rc == 0)
+        rc = read_all(fd, path, (size_t)st.st_size, max, data, len, err);
+    close(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Checking the bytes before libyaml sees them                                */
+
+static int check_bytes(const char *data, size_t size, const char *name, snapconf_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    if (size >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
+        return snapconf__error(err, SNAPCONF_EPARSE, name, 1, 1,
+                               "the file is UTF-16 (or UTF-32) encoded; snapconf reads UTF-8 "
+                               "only: convert it, e.g. with iconv -f UTF-16 -t UTF-8");
+    if (size >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xfe && u[3] == 0xff)
+        return snapconf__error(err, SNAPCONF_EPARSE, name, 1, 1,
+                               "the file is UTF-32 encoded; snapconf reads UTF-8 only: convert "
+                               "it, e.g. with iconv -f UTF-32 -t UTF-8");
+    const char *nul = memchr(data, '\0', size);
+    if (nul) {
+        unsigned line, col;
+        position_of(data, size, (size_t)(nul - data), &line, &col);
+        return snapconf__error(err, SNAPCONF_EPARSE, name, line, col,
+                               "NUL byte in the file; YAML text cannot contain one (is this a "
+                               "binary or UTF-16 file?)");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* libyaml's errors                                                           */
+
+static int parser_error(const yaml_parser_t *p, const char *name, const char *data, size_t size,
+                        snapconf_error *err)
+{
+    const char *problem = p->problem ? p->problem : "unknown problem";
+    unsigned line, col;
+    switch (p->error) {
+    case YAML_MEMORY_ERROR:
+        return snapconf__error(err, SNAPCONF_ENOMEM, name, 0, 0, "out of memory while parsing");
+    case YAML_READER_ERROR:
+        position_of(data, size, p->problem_offset, &line, &col);
+        return snapconf__error(err, SNAPCONF_EPARSE, name, line, col,
+                               "%s; the file must be valid UTF-8 text", problem);
+    default:
+        break;
+    }
+    line = (unsigned)p->problem_mark.line + 1;
+    col = (unsigned)p->problem_mark.column + 1;
+    const char *hint = "";
+    if (byte_at_mark(data, size, p->problem_mark.line, p->problem_mark.column) == '\t')
+        hint = "; YAML does not allow tabs for indentation, use spaces";
+    if (p->context)
+        return snapconf__error(err, SNAPCONF_EPARSE, name, line, col,
+                               "%s (%s at line %zu, column %zu)%s", problem, p->context,
+                               p->context_mark.line + 1, p->context_mark.column + 1, hint);
+    return snapconf__error(err, SNAPCONF_EPARSE, name, line, col, "%s%s", problem, hint);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Scalars                                                                    */
+
+static const char *type_article(snapconf_type t)
+{
+    switch (t) {
+    case SNAPCONF_TYPE_INT:
+        return "an integer";
+    case SNAPCONF_TYPE_FLOAT:
+        return "a number";
+    case SNAPCONF_TYPE_BOOL:
+        return "a boolean (true or false)";
+    default:
+        return "null";
+    }
+}
+
+static snapconf_type core_tag_type(const char *suffix)
+{
+    static const struct {
+        const char *name;
+        snapconf_type type;
+    } core[] = {
+        {"str", SNAPCONF_TYPE_STRING}, {"int", SNAPCONF_TYPE_INT},
+        {"float", SNAPCONF_TYPE_FLOAT}, {"bool", SNAPCONF_TYPE_BOOL},
+        {"null", SNAPCONF_TYPE_NULL},
+    };
+    for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+        if (strcmp(suffix, core[i].name) == 0)
+            return core[i].type;
+    return SNAPCONF_TYPE_MAP; /* not a scalar core tag */
+}
+
+static int scalar_error(const char *name, const struct snapconf__scalar_event *ev, int rc,
+                        const char *tag, snapconf_type want, snapconf_error *err)
+{
+    char text[96];
+    snapconf__excerpt(text, sizeof text, ev->text, ev->len, 64);
+    if (rc == SNAPCONF_ERANGE)
+        return snapconf__error(err, SNAPCONF_EPARSE, name, ev->line, ev->column,
+                               "integer %s does not fit in 64 bits; quote it to keep it as a "
+                               "string",
+                               text);
+    return snapconf__error(err, SNAPCONF_EPARSE, name, ev->line, ev->column,
+                           "'%s' is tagged %s but is not %s", text, tag, type_article(want));
+}
+
+/* Types one scalar.  *tag_out gets the short form of a tag snapconf keeps. */
+static int type_scalar(const yaml_event_t *e, const char *name, struct snapconf__scalar_event *ev,
+                       char *tagbuf, size_t tagsize, snapconf_error *err)
+{
+    const char *tag = (const char *)e->data.scalar.tag;
+    int plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    ev->quoted = !plain;
+    ev->plain = plain && !tag;
+    ev->tag = NULL;
+    ev->value.type = SNAPCONF_TYPE_STRING;
+    if (!tag || strcmp(tag, "!") == 0) {
+        if (!plain || tag)
+            return 0;
+        int rc = snapconf__resolve_plain(ev->text, ev->len, &ev->value);
+        return rc ? scalar_error(name, ev, rc, NULL, SNAPCONF_TYPE_INT, err) : 0;
+    }
+    size_t plen = strlen(CORE_TAG_PREFIX);
+    if (strncmp(tag, CORE_TAG_PREFIX, plen) == 0) {
+        snapconf_type want = core_tag_type(tag + plen);
+        snprintf(tagbuf, tagsize, "!!%s", tag + plen);
+        if (want == SNAPCONF_TYPE_STRING)
+            return 0;
+        if (want != SNAPCONF_TYPE_MAP) {
+            int rc = snapconf__parse_as(want, ev->text, ev->len, &ev->value);
+            return rc ? scalar_error(name, ev, rc, tagbuf, want, err) : 0;
+        }
+    } else {
+        snprintf(tagbuf, tagsize, "%s", tag);
+    }
+    ev->tag = tagbuf; /* an uninterpreted tag: a string that remembers it */
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The event loop                                                             */
+
+static int on_event(snapconf__builder *b, const yaml_event_t *e, int *docs, char *tagbuf,
+                    size_t tagsize)
+{
+    unsigned line = (unsigned)e->start_mark.line + 1;
+    unsigned col = (unsigned)e->start_mark.column + 1;
+    switch (e->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        if (++*docs > 1)
+            return snapconf__error(b->err, SNAPCONF_EPARSE, b->name, line, col,
+                                   "a second document starts here; snapconf loads exactly one "
+                                   "document per file (remove the extra '---' or split the "
+                                   "file)");
+        return 0;
+    case YAML_SCALAR_EVENT: {
+        struct snapconf__scalar_event ev = {
+            .text = (const char *)e->data.scalar.value,
+            .len = e->data.scalar.length,
+            .anchor = (const char *)e->data.scalar.anchor,
+            .line = line,
+            .column = col,
+        };
+        int rc = type_scalar(e, b->name, &ev, tagbuf, tagsize, b->err);
+        return rc ? rc : snapconf__build_scalar(b, &ev);
+    }
+    case YAML_ALIAS_EVENT:
+        return snapconf__build_alias(b, (const char *)e->data.alias.anchor, line, col);
+    case YAML_SEQUENCE_START_EVENT:
+        return snapconf__build_begin(b, SNAPCONF_TYPE_SEQ,
+                                     (const char *)e->data.sequence_start.anchor, line, col);
+    case YAML_MAPPING_START_EVENT:
+        return snapconf__build_begin(b, SNAPCONF_TYPE_MAP,
+                                     (const char *)e->data.mapping_start.anchor, line, col);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return snapconf__build_end(b);
+    default:
+        return 0;
+    }
+}
+
+static int parse(snapconf__builder *b, const char *data, size_t size)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return snapconf__error(b->err, SNAPCONF_ENOMEM, b->name, 0, 0, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, size);
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    int rc = 0, docs = 0, done = 0;
+    char tagbuf[256];
+    while (!rc && !done) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&parser, &e)) {
+            rc = parser_error(&parser, b->name, data, size, b->err);
+            break;
+        }
+        done = e.type == YAML_STREAM_END_EVENT;
+        rc = on_event(b, &e, &docs, tagbuf, sizeof tagbuf);
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+static void hash_hex(const char *data, size_t size, char out[33])
+{
+    XXH128_hash_t h = XXH3_128bits(data, size);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+}
+
+static int load_bytes(const char *name, const char *data, size_t size,
+                      const snapconf_options *opts, snapconf_snap **out, snapconf_error *err)
+{
+    int rc = check_bytes(data, size, name, err);
+    if (rc)
+        return rc;
+    snapconf__builder b;
+    snapconf__builder_init(&b, name, opts, err);
+    rc = parse(&b, data, size);
+    if (rc == 0) {
+        char hash[33];
+        hash_hex(data, size, hash);
+        rc = snapconf__build_finish(&b, hash, out);
+    }
+    snapconf__builder_fini(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Public entry points                                                        */
+
+int snapconf_snap_load(const char *path, const char *buf, size_t len,
+                       const snapconf_options *opts, snapconf_snap **out, snapconf_error *err)
+{
+    if (!out || (!buf && !path))
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0,
+                               "snapconf_snap_load: no output pointer, or neither path nor "
+                               "buffer given");
+    snapconf_options defaults;
+    if (!opts) {
+        snapconf_options_init(&defaults);
+        opts = &defaults;
+    }
+    snapconf__hash_init();
+    if (buf) {
+        const char *name = path ? path : "<buffer>";
+        if (len > opts->max_file_size)
+            return too_big(err, name, len, opts->max_file_size);
+        return load_bytes(name, buf, len, opts, out, err);
+    }
+    char *data = NULL;
+    size_t size = 0;
+    int rc = read_file(path, opts->max_file_size, &data, &size, err);
+    if (rc == 0)
+        rc = load_bytes(path, data, size, opts, out, err);
+    free(data);
+    return rc;
+}
+
+int snapconf_snap_load_file(const char *path, snapconf_snap **out, snapconf_error *err)
+{
+    if (!path)
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0,
+                               "snapconf_snap_load_file: path is NULL");
+    return snapconf_snap_load(path, NULL, 0, NULL, out, err);
+}
+
+int snapconf_snap_load_buffer(const char *buf, size_t len, const char *name, snapconf_snap **out,
+                              snapconf_error *err)
+{
+    if (!buf && len)
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0,
+                               "snapconf_snap_load_buffer: buffer is NULL");
+    return snapconf_snap_load(name ? name : "<buffer>", buf ? buf : "", len, NULL, out, err);
+}
