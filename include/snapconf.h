@@ -62,7 +62,10 @@ extern "C" {
     XX(ELIMIT, -6, "configured limit exceeded")                                                    \
     XX(EIO, -7, "input/output error")                                                              \
     XX(ENOMEM, -8, "out of memory")                                                                \
-    XX(EINVAL, -9, "invalid argument")
+    XX(EINVAL, -9, "invalid argument")                                                             \
+    XX(EDEADLK, -10, "would deadlock: called from a read-side section or a callback")              \
+    XX(EVALIDATE, -11, "rejected by the validator")                                                \
+    XX(ESYS, -12, "system call failed")
 
 typedef enum snapconf_errno {
 #define SNAPCONF_ERRNO_ENUM_(name, value, text) SNAPCONF_##name = (value),
@@ -110,22 +113,76 @@ typedef struct snapconf_error {
  * Options
  * ------------------------------------------------------------------------- */
 
+/* An immutable, fully built configuration.  Opaque. */
+typedef struct snapconf_snap snapconf_snap;
+
+/* One value inside a snapshot: a scalar, a mapping or a sequence.  Opaque;
+ * always handled as a borrowed "const snapconf_node *". */
+typedef struct snapconf_node snapconf_node;
+
+/* How a live handle notices changes to its file (see snapconf_open()). */
+typedef enum snapconf_watch_mode {
+    SNAPCONF_WATCH_THREAD = 0, /* a background thread watches (default) */
+    SNAPCONF_WATCH_EXTERNAL,   /* no thread: the host polls snapconf_fd() and calls
+                                  snapconf_process() from its own event loop */
+    SNAPCONF_WATCH_NONE,       /* no watching: only snapconf_reload() reloads */
+} snapconf_watch_mode;
+
+typedef enum snapconf_log_level {
+    SNAPCONF_LOG_ERROR = 0,
+    SNAPCONF_LOG_WARNING,
+    SNAPCONF_LOG_INFO,
+    SNAPCONF_LOG_DEBUG,
+} snapconf_log_level;
+
 /*
- * Limits and settings for loading.  Always start from snapconf_options_init()
- * so that fields added by later versions get their defaults; then change the
- * fields you care about.  The library copies what it needs, so the struct may
- * be discarded after the call it was passed to.
+ * A user validator: called on the writer's thread with a fully built
+ * candidate snapshot (and the current one, NULL at the first load) before
+ * it is published.  Return 0 to accept it; anything else rejects it, and
+ * the message written to err (use snapconf_error_at()) is recorded as the
+ * reload's error while the current snapshot keeps serving.  The candidate is
+ * borrowed for the call only.  The validator must not call snapconf_reload()
+ * or snapconf_close() on the handle.
+ */
+typedef int (*snapconf_validate_fn)(void *userdata, const snapconf_snap *candidate,
+                                    const snapconf_snap *current, snapconf_error *err);
+
+/*
+ * A log callback: one line of text (no trailing newline) per event.  Called
+ * from the thread that did the work, usually the watcher's; it must not
+ * block for long and must not call back into the handle's writer functions.
+ */
+typedef void (*snapconf_log_fn)(void *userdata, snapconf_log_level level, const char *message);
+
+/*
+ * Limits and settings for loading and for live handles.  Always start from
+ * snapconf_options_init() so that fields added by later versions get their
+ * defaults; then change the fields you care about.  The library copies what
+ * it needs, so the struct may be discarded after the call it was passed to.
  */
 typedef struct snapconf_options {
     size_t max_file_size;  /* bytes; default 64 MiB */
     unsigned max_depth;    /* nesting of mappings and sequences; default 256 */
     size_t max_nodes;      /* nodes after alias and merge expansion; default 16 Mi */
-    uint64_t reserved_[16]; /* for fields added later; keep zero */
+
+    /* Live handles only (snapconf_open()). */
+    snapconf_watch_mode watch; /* default SNAPCONF_WATCH_THREAD */
+    unsigned debounce_ms;      /* quiet time before reloading after a change; default 50 */
+    unsigned poll_ms;          /* 0: inotify (default); N: poll with stat and hash every N ms */
+    bool allow_missing;        /* open on a missing file with an empty snapshot; default false */
+    snapconf_validate_fn validate; /* NULL: built-in checks only */
+    void *validate_userdata;
+    snapconf_log_fn log; /* NULL: the library is silent */
+    void *log_userdata;
+    snapconf_log_level log_level; /* most verbose level passed to log; default INFO */
+
+    uint64_t reserved_[8]; /* for fields added later; keep zero */
 } snapconf_options;
 
 #define SNAPCONF_DEFAULT_MAX_FILE_SIZE ((size_t)64 << 20)
 #define SNAPCONF_DEFAULT_MAX_DEPTH 256u
 #define SNAPCONF_DEFAULT_MAX_NODES ((size_t)16 << 20)
+#define SNAPCONF_DEFAULT_DEBOUNCE_MS 50u
 
 /* Fills *opts with the defaults.  Any thread. */
 SNAPCONF_API void snapconf_options_init(snapconf_options *opts);
@@ -133,13 +190,6 @@ SNAPCONF_API void snapconf_options_init(snapconf_options *opts);
 /* ---------------------------------------------------------------------------
  * Snapshots
  * ------------------------------------------------------------------------- */
-
-/* An immutable, fully built configuration.  Opaque. */
-typedef struct snapconf_snap snapconf_snap;
-
-/* One value inside a snapshot: a scalar, a mapping or a sequence.  Opaque;
- * always handled as a borrowed "const snapconf_node *". */
-typedef struct snapconf_node snapconf_node;
 
 /*
  * Loads the YAML file at path into a new snapshot.
@@ -357,6 +407,215 @@ SNAPCONF_API const char *snapconf_node_tag(const snapconf_node *node);
 
 /* True when the scalar was written quoted or as a block scalar (| or >). */
 SNAPCONF_API bool snapconf_node_quoted(const snapconf_node *node);
+
+/* ---------------------------------------------------------------------------
+ * Live handles: RCU publication and hot reload
+ *
+ * A handle loads a file, publishes the snapshot to any number of reader
+ * threads, and - when the file changes - builds a complete new snapshot off
+ * to the side, validates it and swaps it in with one atomic pointer
+ * exchange.  The old snapshot is freed only after every reader that could
+ * see it has finished (an RCU grace period, liburcu's "bulletproof" flavor).
+ *
+ * Readers never wait, never see a half-built config and never touch freed
+ * memory.  Threads need no registration: any thread may read, including
+ * threads the library has never seen.
+ *
+ * There is one writer at a time: the watcher (a background thread, or the
+ * host's own loop through snapconf_process()) or a caller of
+ * snapconf_reload(); they are serialized inside the handle.
+ * ------------------------------------------------------------------------- */
+
+/* A live, hot-reloading configuration.  Opaque. */
+typedef struct snapconf snapconf;
+
+/*
+ * Opens path, loads it and publishes it as generation 1, then starts
+ * watching it as opts->watch says (NULL opts: defaults, a watcher thread).
+ * Fails, returning no handle, when the first load fails - unless
+ * opts->allow_missing is set and the file does not exist, in which case the
+ * handle starts with an empty mapping and loads the file when it appears.
+ * On success *out is owned by the caller and released with snapconf_close().
+ * The watcher thread, if any, blocks every signal, so it never takes a
+ * signal meant for the host (signalfd and sigwait keep working).
+ */
+SNAPCONF_API int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts,
+                               snapconf_error *err);
+
+/*
+ * Stops the watcher, waits for pending reclamation and frees every snapshot
+ * the handle still owns.  NULL is ignored.  Call it once, from a thread that
+ * is not inside a read-side section of this handle, after every other
+ * thread has stopped using the handle (snapshots still held with
+ * snapconf_snap_hold() stay valid until released).  Never from a callback.
+ */
+SNAPCONF_API void snapconf_close(snapconf *h);
+
+/*
+ * Pins the current snapshot and starts a read-side section.  Until the
+ * matching snapconf_snap_end() the returned snapshot, and everything
+ * borrowed from it, stays valid and unchanged, however many reloads happen.
+ * Lock-free and wait-free: no lock, no atomic read-modify-write, no
+ * allocation, no system call.  Sections nest.  Any thread.  Do not block
+ * for long inside a section: a reload waits for it to end before freeing the
+ * snapshot it replaced (readers never wait for reloads, only reloads for
+ * readers).  Never NULL for an open handle.
+ */
+SNAPCONF_API const snapconf_snap *snapconf_snap_begin(snapconf *h);
+
+/* Ends the read-side section begun by snapconf_snap_begin() on the same
+ * thread; snap is what it returned, and must not be used afterwards. */
+SNAPCONF_API void snapconf_snap_end(snapconf *h, const snapconf_snap *snap);
+
+/*
+ * Takes a counted reference to the current snapshot, for a reader that keeps
+ * it for long (a transfer, a batch job) and so must not hold a read-side
+ * section.  Costs one atomic increment.  Release it with
+ * snapconf_snap_release(), from any thread, even after snapconf_close().
+ * Call it outside any read-side section.  NULL only if h is NULL.
+ */
+SNAPCONF_API const snapconf_snap *snapconf_snap_hold(snapconf *h);
+
+/* Drops a reference taken by snapconf_snap_hold(); the snapshot is freed
+ * when it is neither published nor held.  NULL is ignored.  Any thread. */
+SNAPCONF_API void snapconf_snap_release(const snapconf_snap *snap);
+
+/*
+ * Reloads the file now, synchronously, on the calling thread: read, build,
+ * validate, publish (unless the bytes are identical to the current
+ * snapshot's, which publishes nothing), notify subscribers, wait for the
+ * grace period and free the old snapshot.  Returns 0 when the file is live
+ * (newly published or unchanged), else the load's error, also recorded in
+ * the status; the current snapshot then keeps serving.  Returns
+ * SNAPCONF_EDEADLK, doing nothing, when called from inside a read-side
+ * section or from a callback of this handle.
+ */
+SNAPCONF_API int snapconf_reload(snapconf *h, snapconf_error *err);
+
+/*
+ * For hosts with their own event loop (opts->watch ==
+ * SNAPCONF_WATCH_EXTERNAL): a descriptor that becomes readable when the
+ * watcher has work.  Poll it for reading and call snapconf_process() when it
+ * is ready.  Owned by the handle.  -1 for other watch modes.
+ */
+SNAPCONF_API int snapconf_fd(snapconf *h);
+
+/*
+ * Handles whatever is ready on snapconf_fd() without blocking: file events,
+ * the debounce timer, polling.  A reload it triggers runs on the calling
+ * thread, subscribers included.  Returns 0 or a negative code for a watcher
+ * failure (a reload's own failure is recorded in the status, not returned).
+ * Only for SNAPCONF_WATCH_EXTERNAL handles; one thread at a time.
+ */
+SNAPCONF_API int snapconf_process(snapconf *h);
+
+/* ---------------------------------------------------------------------------
+ * Changes
+ * ------------------------------------------------------------------------- */
+
+typedef enum snapconf_change_kind {
+    SNAPCONF_CHANGE_ADDED = 0,
+    SNAPCONF_CHANGE_REMOVED,
+    SNAPCONF_CHANGE_MODIFIED,
+} snapconf_change_kind;
+
+/*
+ * One changed path between two snapshots.  A whole mapping or sequence that
+ * appears or disappears is one change at its own path; a value whose type
+ * changes is one MODIFIED change.  path is in canonical form (quotes only
+ * where needed).  old_node is NULL for ADDED, new_node for REMOVED.  All
+ * pointers are borrowed for the duration of the callback.
+ */
+typedef struct snapconf_change {
+    snapconf_change_kind kind;
+    const char *path;
+    const snapconf_node *old_node;
+    const snapconf_node *new_node;
+} snapconf_change;
+
+/* Called once per change by snapconf_diff(); return 0 to go on, anything
+ * else to stop (snapconf_diff() then returns that value). */
+typedef int (*snapconf_diff_fn)(void *userdata, const snapconf_change *change);
+
+/*
+ * Compares two snapshots and reports each change in document order (old's
+ * order for removals, new's for additions).  Either may be NULL, meaning an
+ * empty mapping.  Returns 0, the callback's non-zero value, or
+ * SNAPCONF_ENOMEM.  Any thread; both snapshots must stay valid throughout.
+ */
+SNAPCONF_API int snapconf_diff(const snapconf_snap *old_snap, const snapconf_snap *new_snap,
+                               snapconf_diff_fn cb, void *userdata);
+
+/*
+ * Called after each publication that changes something under the
+ * subscription's prefix, with the old and new snapshots and the changes
+ * that touch the prefix (at, under, or above it).  Runs on the writer's
+ * thread (the watcher's, or the caller of snapconf_reload()), after the new
+ * snapshot is published and before the old one is freed; both stay valid
+ * during the call.  It must not block for long, and must not call
+ * snapconf_reload(), snapconf_close() or snapconf_unsubscribe() on this
+ * handle; reading (snapconf_snap_begin() and the getters) is fine.
+ */
+typedef void (*snapconf_change_fn)(void *userdata, const snapconf_snap *old_snap,
+                                   const snapconf_snap *new_snap, const snapconf_change *changes,
+                                   size_t count);
+
+/*
+ * Registers cb for changes under prefix (a path; "" or NULL for all).
+ * Returns a positive subscription id, SNAPCONF_EPATH for a malformed prefix,
+ * or SNAPCONF_ENOMEM.  Any thread, but not from a callback.
+ */
+SNAPCONF_API int snapconf_subscribe(snapconf *h, const char *prefix, snapconf_change_fn cb,
+                                    void *userdata);
+
+/* Removes a subscription; once it returns, the callback is not running and
+ * will not run again.  SNAPCONF_ENOTFOUND for an unknown id.  Any thread,
+ * but not from a callback. */
+SNAPCONF_API int snapconf_unsubscribe(snapconf *h, int id);
+
+/* ---------------------------------------------------------------------------
+ * Status
+ * ------------------------------------------------------------------------- */
+
+typedef enum snapconf_watch_state {
+    SNAPCONF_WATCHING_NONE = 0, /* not watching (SNAPCONF_WATCH_NONE) */
+    SNAPCONF_WATCHING_INOTIFY,
+    SNAPCONF_WATCHING_POLL,     /* asked for, or fallen back to when inotify failed */
+} snapconf_watch_state;
+
+#define SNAPCONF_STATUS_PATH_MAX 4096
+
+/* A copy of the handle's state; the caller owns it, nothing to free. */
+typedef struct snapconf_status_info {
+    uint64_t generation;                 /* of the published snapshot */
+    char source[SNAPCONF_STATUS_PATH_MAX]; /* the path as opened */
+    char content_hash[33];               /* of the published snapshot */
+    snapconf_watch_state watch;
+    char watch_note[256];                /* e.g. why polling replaced inotify */
+    int64_t last_load_time_ns;           /* CLOCK_REALTIME of the last successful load, 0: none */
+    int64_t last_attempt_time_ns;        /* CLOCK_REALTIME of the last reload attempt */
+    uint64_t reloads;                    /* publications after the first load */
+    uint64_t failed_reloads;
+    bool last_reload_ok;                 /* the most recent attempt succeeded */
+    snapconf_error last_error;           /* of the most recent failure; code 0: none */
+    size_t memory;                       /* bytes of the published snapshot */
+    size_t nodes;                        /* its expanded node count */
+} snapconf_status_info;
+
+/* Fills *st with the handle's state.  Any thread, including callbacks. */
+SNAPCONF_API int snapconf_status(snapconf *h, snapconf_status_info *st);
+
+/*
+ * For validators: records a failure in err at node's position in snap (node
+ * may be NULL for no position), with a printf-style message, and returns
+ * SNAPCONF_EVALIDATE so that a validator can `return snapconf_error_at(...)`.
+ */
+SNAPCONF_API int snapconf_error_at(snapconf_error *err, const snapconf_snap *snap,
+                                   const snapconf_node *node, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 
 /* ---------------------------------------------------------------------------
  * Version

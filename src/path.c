@@ -66,9 +66,7 @@ static bool needs_quotes(const char *key, size_t len)
     return false;
 }
 
-/* Writes the canonical text of one segment; returns the bytes written (the
- * same with out == NULL, to size the buffer). */
-static size_t canonical_seg(const struct snapconf__seg *s, bool first, char *out)
+size_t snapconf__canonical_seg(const struct snapconf__seg *s, bool first, char *out)
 {
     char tmp[24];
     size_t n = 0;
@@ -152,7 +150,7 @@ int snapconf_path_compile(const char *path, snapconf_path **out, snapconf_error 
     char *canon = keys + keybytes;
     size_t n = 0;
     for (size_t i = 0; i < nseg; i++)
-        n += canonical_seg(&cp->seg[i], i == 0, canon + n);
+        n += snapconf__canonical_seg(&cp->seg[i], i == 0, canon + n);
     canon[n] = '\0';
     cp->canonical = canon;
     *out = cp;

@@ -157,6 +157,10 @@ static inline const struct snapconf_node *snapconf__step(const struct snapconf_n
     return snapconf__map_get(cur, s->key, s->len, s->hash);
 }
 
+/* Writes the canonical text of one segment (with its leading dot unless
+ * first); returns the bytes written, or with out == NULL the bytes needed. */
+size_t snapconf__canonical_seg(const struct snapconf__seg *s, bool first, char *out);
+
 /* Follows a compiled path from a node: 0 or SNAPCONF_ENOTFOUND. */
 int snapconf__path_walk(const struct snapconf_node *from, const snapconf_path *path,
                         const struct snapconf_node **out);

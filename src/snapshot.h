@@ -18,6 +18,7 @@
 
 #include "snapconf.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -63,6 +64,9 @@ struct snapconf__map_index {
 };
 
 struct snapconf_snap {
+    /* References of a snapshot owned by a live handle: one while it is
+     * published, one per snapconf_snap_hold().  Unused otherwise. */
+    _Atomic uint64_t refs;
     uint64_t generation;
     const struct snapconf_node *root;
     size_t memory;

@@ -4,6 +4,7 @@
  * knows libyaml, file descriptors or encodings lives here.
  */
 #include "build.h"
+#include "loader.h"
 #include "error.h"
 #include "hash.h"
 #include "scalar.h"
@@ -138,7 +139,8 @@ static int read_all(int fd, const char *path, size_t hint, size_t max, char **da
     return 0;
 }
 
-static int read_file(const char *path, size_t max, char **data, size_t *len, snapconf_error *err)
+int snapconf__read_file(const char *path, size_t max, char **data, size_t *len,
+                        snapconf_error *err)
 {
     /* O_NONBLOCK: opening a FIFO must not hang waiting for a writer. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -353,15 +355,15 @@ static int parse(snapconf__builder *b, const char *data, size_t size)
     return rc;
 }
 
-static void hash_hex(const char *data, size_t size, char out[33])
+void snapconf__content_hash(const char *data, size_t size, char out[33])
 {
     XXH128_hash_t h = XXH3_128bits(data, size);
     snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
              (unsigned long long)h.low64);
 }
 
-static int load_bytes(const char *name, const char *data, size_t size,
-                      const snapconf_options *opts, snapconf_snap **out, snapconf_error *err)
+int snapconf__load_bytes(const char *name, const char *data, size_t size, const char *hash,
+                         const snapconf_options *opts, snapconf_snap **out, snapconf_error *err)
 {
     int rc = check_bytes(data, size, name, err);
     if (rc)
@@ -369,11 +371,8 @@ static int load_bytes(const char *name, const char *data, size_t size,
     snapconf__builder b;
     snapconf__builder_init(&b, name, opts, err);
     rc = parse(&b, data, size);
-    if (rc == 0) {
-        char hash[33];
-        hash_hex(data, size, hash);
+    if (rc == 0)
         rc = snapconf__build_finish(&b, hash, out);
-    }
     snapconf__builder_fini(&b);
     return rc;
 }
@@ -398,13 +397,18 @@ int snapconf_snap_load(const char *path, const char *buf, size_t len,
         const char *name = path ? path : "<buffer>";
         if (len > opts->max_file_size)
             return too_big(err, name, len, opts->max_file_size);
-        return load_bytes(name, buf, len, opts, out, err);
+        char hash[33];
+        snapconf__content_hash(buf, len, hash);
+        return snapconf__load_bytes(name, buf, len, hash, opts, out, err);
     }
     char *data = NULL;
     size_t size = 0;
-    int rc = read_file(path, opts->max_file_size, &data, &size, err);
-    if (rc == 0)
-        rc = load_bytes(path, data, size, opts, out, err);
+    int rc = snapconf__read_file(path, opts->max_file_size, &data, &size, err);
+    if (rc == 0) {
+        char hash[33];
+        snapconf__content_hash(data, size, hash);
+        rc = snapconf__load_bytes(path, data, size, hash, opts, out, err);
+    }
     free(data);
     return rc;
 }

@@ -1,0 +1,73 @@
+/* Opening and closing a live handle: publication first, then the watcher,
+ * torn down in the reverse order. */
+#include "error.h"
+#include "loader.h"
+#include "publish.h"
+#include "snapshot.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The first snapshot: the file, or an empty mapping when it is missing and
+ * the options allow that. */
+static int first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *err)
+{
+    int rc = snapconf_snap_load(h->path, NULL, 0, &h->opts, out, err);
+    if (rc == 0 || !h->opts.allow_missing || rc != SNAPCONF_EIO || !err ||
+        err->sys_errno != ENOENT)
+        return rc;
+    snapconf__log(h, SNAPCONF_LOG_WARNING, "%s does not exist yet; starting empty",
+                  h->path);
+    return snapconf_snap_load(h->path, "", 0, &h->opts, out, NULL);
+}
+
+int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts,
+                  snapconf_error *err)
+{
+    if (!out || !path)
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0,
+                               "snapconf_open: out and path are required");
+    snapconf *h = calloc(1, sizeof *h);
+    if (!h)
+        return snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0, "out of memory");
+    snapconf_error local;
+    snapconf_error *e = err ? err : &local;
+    int rc = snapconf__publish_init(h, path, opts, e);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    snapconf_snap *first = NULL;
+    if ((rc = first_snapshot(h, &first, e)) == 0) {
+        snapconf__publish_initial(h, first);
+        rc = snapconf__watch_start(h, e);
+    }
+    if (rc) {
+        snapconf__publish_fini(h);
+        free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+void snapconf_close(snapconf *h)
+{
+    if (!h)
+        return;
+    snapconf__watch_stop(h);
+    snapconf__publish_fini(h);
+    free(h);
+}
+
+int snapconf_fd(snapconf *h)
+{
+    return h ? snapconf__watch_fd(h) : -1;
+}
+
+int snapconf_process(snapconf *h)
+{
+    return h ? snapconf__watch_process(h) : SNAPCONF_EINVAL;
+}

@@ -1,0 +1,456 @@
+/*
+ * Publication through RCU.
+ *
+ * Flavor: liburcu's "bulletproof" urcu-bp.  Readers need no registration (the
+ * first rcu_read_lock() of a thread registers it, and a thread-exit hook
+ * unregisters it), so any thread of a host that has never heard of RCU can
+ * read.  With the membarrier system call available (Linux >= 4.3) its read
+ * side is a thread-local counter update and compiler barriers, no fence; the
+ * figures behind the choice are in docs/DESIGN.md and the benchmark.
+ *
+ * Reclamation: the writer waits for the grace period itself
+ * (synchronize_rcu) instead of using call_rcu.  liburcu 0.13's call_rcu
+ * worker threads do not block signals, so they could take signals meant
+ * for a host using signalfd, and its default worker shows up as a leak at
+ * exit; a writer that waits has neither problem and never lets retired
+ * snapshots pile up (at most one awaits reclamation at any time).
+ */
+#define _LGPL_SOURCE
+#include <urcu-bp.h>
+
+#include "error.h"
+#include "loader.h"
+#include "path.h"
+#include "publish.h"
+#include "snapshot.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct snapconf__sub {
+    int id;
+    char *prefix; /* canonical; "" for everything */
+    snapconf_change_fn cb;
+    void *userdata;
+};
+
+/* The handle whose writer (or callbacks) this thread is running, to refuse
+ * the calls that would deadlock on it. */
+static __thread const snapconf *tls_writer_of;
+
+/* ------------------------------------------------------------------------- */
+/* Logging and status                                                         */
+
+void snapconf__log(snapconf *h, snapconf_log_level level, const char *fmt, ...)
+{
+    if (!h->opts.log || level > h->opts.log_level)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    h->opts.log(h->opts.log_userdata, level, line);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void snapconf__status_watch(snapconf *h, snapconf_watch_state state, const char *note)
+{
+    pthread_mutex_lock(&h->status_lock);
+    h->status.watch = state;
+    snprintf(h->status.watch_note, sizeof h->status.watch_note, "%s", note ? note : "");
+    pthread_mutex_unlock(&h->status_lock);
+}
+
+static void record_failure(snapconf *h, const snapconf_error *e)
+{
+    pthread_mutex_lock(&h->status_lock);
+    h->status.last_attempt_time_ns = now_ns();
+    h->status.failed_reloads++;
+    h->status.last_reload_ok = false;
+    h->status.last_error = *e;
+    pthread_mutex_unlock(&h->status_lock);
+    snapconf__log(h, SNAPCONF_LOG_ERROR, "reload failed, keeping generation %llu: %s",
+                  (unsigned long long)h->generation, e->message);
+}
+
+static void record_success(snapconf *h, const snapconf_snap *snap, bool published)
+{
+    int64_t t = now_ns();
+    pthread_mutex_lock(&h->status_lock);
+    h->status.last_attempt_time_ns = t;
+    h->status.last_reload_ok = true;
+    if (published) {
+        h->status.last_load_time_ns = t;
+        h->status.generation = snap->generation;
+        memcpy(h->status.content_hash, snap->content_hash, sizeof h->status.content_hash);
+        h->status.memory = snap->memory;
+        h->status.nodes = snap->node_count;
+        if (snap->generation > 1)
+            h->status.reloads++;
+    }
+    pthread_mutex_unlock(&h->status_lock);
+}
+
+int snapconf_status(snapconf *h, snapconf_status_info *st)
+{
+    if (!h || !st)
+        return SNAPCONF_EINVAL;
+    pthread_mutex_lock(&h->status_lock);
+    *st = h->status;
+    pthread_mutex_unlock(&h->status_lock);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The read side                                                              */
+
+const snapconf_snap *snapconf_snap_begin(snapconf *h)
+{
+    if (!h)
+        return NULL;
+    rcu_read_lock();
+    return rcu_dereference(h->current);
+}
+
+void snapconf_snap_end(snapconf *h, const snapconf_snap *snap)
+{
+    (void)snap;
+    if (h)
+        rcu_read_unlock();
+}
+
+const snapconf_snap *snapconf_snap_hold(snapconf *h)
+{
+    if (!h)
+        return NULL;
+    rcu_read_lock();
+    snapconf_snap *s = rcu_dereference(h->current);
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    rcu_read_unlock();
+    return s;
+}
+
+void snapconf_snap_release(const snapconf_snap *snap)
+{
+    if (!snap)
+        return;
+    snapconf_snap *s = (snapconf_snap *)snap;
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        snapconf_snap_free(s);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Subscriptions                                                              */
+
+int snapconf_subscribe(snapconf *h, const char *prefix, snapconf_change_fn cb, void *userdata)
+{
+    if (!h || !cb)
+        return SNAPCONF_EINVAL;
+    if (tls_writer_of == h)
+        return SNAPCONF_EDEADLK;
+    char *canon = strdup("");
+    if (prefix && *prefix) {
+        snapconf_path *p;
+        int rc = snapconf_path_compile(prefix, &p, NULL);
+        if (rc) {
+            free(canon);
+            return rc;
+        }
+        free(canon);
+        canon = strdup(snapconf_path_str(p));
+        snapconf_path_free(p);
+    }
+    if (!canon)
+        return SNAPCONF_ENOMEM;
+    pthread_mutex_lock(&h->subs_lock);
+    int id = SNAPCONF_ENOMEM;
+    if (h->nsubs == h->subs_cap) {
+        size_t cap = h->subs_cap ? h->subs_cap * 2 : 4;
+        struct snapconf__sub *s = realloc(h->subs, cap * sizeof *s);
+        if (s) {
+            h->subs = s;
+            h->subs_cap = cap;
+        }
+    }
+    if (h->nsubs < h->subs_cap) {
+        id = ++h->next_sub_id;
+        h->subs[h->nsubs++] = (struct snapconf__sub){id, canon, cb, userdata};
+        canon = NULL;
+    }
+    pthread_mutex_unlock(&h->subs_lock);
+    free(canon);
+    return id;
+}
+
+int snapconf_unsubscribe(snapconf *h, int id)
+{
+    if (!h)
+        return SNAPCONF_EINVAL;
+    if (tls_writer_of == h)
+        return SNAPCONF_EDEADLK;
+    int rc = SNAPCONF_ENOTFOUND;
+    pthread_mutex_lock(&h->subs_lock);
+    for (size_t i = 0; i < h->nsubs; i++) {
+        if (h->subs[i].id != id)
+            continue;
+        free(h->subs[i].prefix);
+        memmove(&h->subs[i], &h->subs[i + 1], (h->nsubs - i - 1) * sizeof h->subs[0]);
+        h->nsubs--;
+        rc = 0;
+        break;
+    }
+    pthread_mutex_unlock(&h->subs_lock);
+    return rc;
+}
+
+/* True when one of the two canonical paths is the other or lies below it. */
+static bool path_related(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    if (memcmp(a, b, n) != 0)
+        return false;
+    const char *longer = alen > blen ? a : b;
+    return alen == blen || n == 0 || longer[n] == '.' || longer[n] == '[';
+}
+
+struct change_list {
+    snapconf_change *items;
+    size_t len, cap;
+    char *paths; /* all paths, NUL-separated; items point here after collection */
+    size_t paths_len, paths_cap;
+};
+
+static int collect(void *userdata, const snapconf_change *c)
+{
+    struct change_list *l = userdata;
+    size_t plen = strlen(c->path) + 1;
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        snapconf_change *p = realloc(l->items, cap * sizeof *p);
+        if (!p)
+            return SNAPCONF_ENOMEM;
+        l->items = p;
+        l->cap = cap;
+    }
+    while (l->paths_len + plen > l->paths_cap) {
+        size_t cap = l->paths_cap ? l->paths_cap * 2 : 1024;
+        char *p = realloc(l->paths, cap);
+        if (!p)
+            return SNAPCONF_ENOMEM;
+        l->paths = p;
+        l->paths_cap = cap;
+    }
+    memcpy(l->paths + l->paths_len, c->path, plen);
+    l->items[l->len] = *c;
+    /* The offset now, the pointer once the buffer stops moving. */
+    l->items[l->len].path = (const char *)(uintptr_t)l->paths_len;
+    l->len++;
+    l->paths_len += plen;
+    return 0;
+}
+
+static void notify_one(const struct snapconf__sub *sub, const snapconf_snap *old_snap,
+                       const snapconf_snap *new_snap, const struct change_list *all,
+                       snapconf_change *scratch)
+{
+    size_t n = 0, plen = strlen(sub->prefix);
+    for (size_t i = 0; i < all->len; i++)
+        if (path_related(all->items[i].path, strlen(all->items[i].path), sub->prefix, plen))
+            scratch[n++] = all->items[i];
+    if (n)
+        sub->cb(sub->userdata, old_snap, new_snap, scratch, n);
+}
+
+static void notify(snapconf *h, const snapconf_snap *old_snap, const snapconf_snap *new_snap)
+{
+    pthread_mutex_lock(&h->subs_lock);
+    if (h->nsubs == 0) {
+        pthread_mutex_unlock(&h->subs_lock);
+        return;
+    }
+    struct change_list all = {0};
+    snapconf_change *scratch = NULL;
+    int rc = snapconf_diff(old_snap, new_snap, collect, &all);
+    if (rc == 0 && all.len) {
+        for (size_t i = 0; i < all.len; i++)
+            all.items[i].path = all.paths + (uintptr_t)all.items[i].path;
+        scratch = malloc(all.len * sizeof *scratch);
+        rc = scratch ? 0 : SNAPCONF_ENOMEM;
+    }
+    if (rc)
+        snapconf__log(h, SNAPCONF_LOG_ERROR,
+                      "out of memory computing changes for generation %llu; subscribers were "
+                      "not notified",
+                      (unsigned long long)new_snap->generation);
+    for (size_t i = 0; rc == 0 && i < h->nsubs && all.len; i++)
+        notify_one(&h->subs[i], old_snap, new_snap, &all, scratch);
+    pthread_mutex_unlock(&h->subs_lock);
+    free(scratch);
+    free(all.items);
+    free(all.paths);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The writer                                                                 */
+
+static void unref(snapconf_snap *s)
+{
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        snapconf_snap_free(s);
+}
+
+/* Swaps snap in, tells subscribers, and frees the old snapshot once no
+ * reader can still see it.  Called with the writer lock held. */
+static void publish(snapconf *h, snapconf_snap *snap)
+{
+    snap->generation = ++h->generation;
+    atomic_store_explicit(&snap->refs, 1, memory_order_relaxed);
+    snapconf_snap *old = rcu_xchg_pointer(&h->current, snap);
+    record_success(h, snap, true);
+    snapconf__log(h, SNAPCONF_LOG_INFO, "published generation %llu from %s (%zu bytes)",
+                  (unsigned long long)snap->generation, h->path, snap->memory);
+    if (old) {
+        notify(h, old, snap);
+        synchronize_rcu();
+        unref(old);
+    }
+}
+
+void snapconf__publish_initial(snapconf *h, snapconf_snap *snap)
+{
+    pthread_mutex_lock(&h->writer);
+    publish(h, snap);
+    pthread_mutex_unlock(&h->writer);
+}
+
+static int validate(snapconf *h, const snapconf_snap *next, snapconf_error *e)
+{
+    if (!h->opts.validate)
+        return 0;
+    memset(e, 0, sizeof *e);
+    int rc = h->opts.validate(h->opts.validate_userdata, next, h->current, e);
+    if (rc == 0)
+        return 0;
+    if (e->message[0] == '\0')
+        snapconf__error(e, SNAPCONF_EVALIDATE, h->path, 0, 0,
+                        "the validator rejected the new configuration");
+    e->code = SNAPCONF_EVALIDATE;
+    return SNAPCONF_EVALIDATE;
+}
+
+static int reload_locked(snapconf *h, snapconf_error *e)
+{
+    char *data = NULL, hash[33];
+    size_t len = 0;
+    int rc = snapconf__read_file(h->path, h->opts.max_file_size, &data, &len, e);
+    if (rc)
+        return rc;
+    snapconf__content_hash(data, len, hash);
+    const snapconf_snap *cur = h->current;
+    if (cur && strcmp(hash, cur->content_hash) == 0) {
+        free(data);
+        record_success(h, cur, false);
+        snapconf__log(h, SNAPCONF_LOG_DEBUG, "%s unchanged (same content hash)", h->path);
+        return 0;
+    }
+    snapconf_snap *next = NULL;
+    rc = snapconf__load_bytes(h->path, data, len, hash, &h->opts, &next, e);
+    free(data);
+    if (rc == 0 && (rc = validate(h, next, e)) != 0)
+        snapconf_snap_free(next);
+    if (rc == 0)
+        publish(h, next);
+    return rc;
+}
+
+int snapconf__reload(snapconf *h, snapconf_error *err)
+{
+    snapconf_error e;
+    pthread_mutex_lock(&h->writer);
+    tls_writer_of = h;
+    int rc = reload_locked(h, &e);
+    tls_writer_of = NULL;
+    pthread_mutex_unlock(&h->writer);
+    if (rc) {
+        record_failure(h, &e);
+        if (err)
+            *err = e;
+    }
+    return rc;
+}
+
+int snapconf_reload(snapconf *h, snapconf_error *err)
+{
+    if (!h)
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0, "snapconf_reload: no handle");
+    if (tls_writer_of == h)
+        return snapconf__error(err, SNAPCONF_EDEADLK, NULL, 0, 0,
+                               "snapconf_reload called from a callback of the same handle");
+    if (rcu_read_ongoing())
+        return snapconf__error(err, SNAPCONF_EDEADLK, NULL, 0, 0,
+                               "snapconf_reload called inside a read-side section "
+                               "(between snapconf_snap_begin and snapconf_snap_end); it would "
+                               "wait for itself");
+    return snapconf__reload(h, err);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Set-up and tear-down                                                       */
+
+int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options *opts,
+                           snapconf_error *err)
+{
+    h->path = strdup(path);
+    if (!h->path)
+        return snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0, "out of memory");
+    if (opts)
+        h->opts = *opts;
+    else
+        snapconf_options_init(&h->opts);
+    pthread_mutex_init(&h->writer, NULL);
+    pthread_mutex_init(&h->status_lock, NULL);
+    pthread_mutex_init(&h->subs_lock, NULL);
+    snprintf(h->status.source, sizeof h->status.source, "%s", path);
+    return 0;
+}
+
+void snapconf__publish_fini(snapconf *h)
+{
+    snapconf_snap *old = rcu_xchg_pointer(&h->current, NULL);
+    if (old) {
+        synchronize_rcu();
+        unref(old);
+    }
+    for (size_t i = 0; i < h->nsubs; i++)
+        free(h->subs[i].prefix);
+    free(h->subs);
+    pthread_mutex_destroy(&h->writer);
+    pthread_mutex_destroy(&h->status_lock);
+    pthread_mutex_destroy(&h->subs_lock);
+    free(h->path);
+}
+
+int snapconf_error_at(snapconf_error *err, const snapconf_snap *snap, const snapconf_node *node,
+                      const char *fmt, ...)
+{
+    if (!err)
+        return SNAPCONF_EVALIDATE;
+    char text[SNAPCONF_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return snapconf__error(err, SNAPCONF_EVALIDATE, snap ? snap->source : NULL,
+                           node ? snapconf_node_line(node) : 0,
+                           node ? snapconf_node_column(node) : 0, "%s", text);
+}

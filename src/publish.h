@@ -1,0 +1,58 @@
+/*
+ * Publication: the live handle's current snapshot, its RCU read side, and
+ * the single writer that replaces it.  The watcher (watch.c) sits on top and
+ * calls snapconf__reload(); nothing here knows about files changing.
+ */
+#ifndef SNAPCONF_PUBLISH_H
+#define SNAPCONF_PUBLISH_H
+
+#include "snapconf.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct snapconf__watch;
+struct snapconf__sub;
+
+struct snapconf {
+    snapconf_snap *current; /* RCU-protected: read with rcu_dereference */
+    char *path;
+    snapconf_options opts;
+
+    pthread_mutex_t writer; /* one reload at a time */
+    uint64_t generation;    /* of the last publication; writer only */
+
+    pthread_mutex_t status_lock; /* guards status */
+    snapconf_status_info status;
+
+    pthread_mutex_t subs_lock; /* guards subs; held while callbacks run */
+    struct snapconf__sub *subs;
+    size_t nsubs, subs_cap;
+    int next_sub_id;
+
+    struct snapconf__watch *watch;
+};
+
+/* Sets up the publication side of a handle (no snapshot yet). */
+int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options *opts,
+                           snapconf_error *err);
+
+/* Unpublishes and frees the current snapshot, after a grace period, and
+ * everything publish_init set up. */
+void snapconf__publish_fini(snapconf *h);
+
+/* Publishes snap (taking ownership) without reading any file: the first
+ * load, or an empty snapshot for a missing file. */
+void snapconf__publish_initial(snapconf *h, snapconf_snap *snap);
+
+/* The writer path: read, build, validate, publish, notify, reclaim. */
+int snapconf__reload(snapconf *h, snapconf_error *err);
+
+/* Records the watcher's mode in the status. */
+void snapconf__status_watch(snapconf *h, snapconf_watch_state state, const char *note);
+
+/* Formats and passes a line to the host's log callback, if any. */
+void snapconf__log(snapconf *h, snapconf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
