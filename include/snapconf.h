@@ -268,7 +268,9 @@ SNAPCONF_API const snapconf_node *snapconf_snap_root(const snapconf_snap *snap);
  * The empty path "" is the root.  A bare key such as 0 is always a mapping
  * key, never an index.
  *
- * Lookups allocate nothing and take expected O(1) time per segment.  They
+ * Lookups allocate nothing (except for a quoted key with escapes longer than
+ * 1 KiB, which is compiled on the fly) and take expected O(1) time per
+ * segment.  They
  * return SNAPCONF_ENOTFOUND when no value exists at the path (including
  * when the path walks into a scalar), SNAPCONF_EPATH for a malformed path.
  * ------------------------------------------------------------------------- */
@@ -374,7 +376,10 @@ SNAPCONF_API size_t snapconf_node_size(const snapconf_node *node);
 /*
  * Entry or item number i (from 0, in document order) of a mapping or a
  * sequence, or NULL when i is out of range or node is a scalar.  For a
- * mapping, snapconf_node_key() of the result is the entry's key.
+ * mapping, snapconf_node_key() of the result is the entry's key.  Entries
+ * brought in by a merge key ("<<: *defaults") stand where the "<<" stood,
+ * in their own order, minus those the mapping sets explicitly, which keep
+ * their own places.
  */
 SNAPCONF_API const snapconf_node *snapconf_node_at(const snapconf_node *node, size_t i);
 

@@ -28,12 +28,14 @@ struct snapconf__frame {
     bool key_is_merge;
     bool has_merge;
     uint32_t koff, khash, kline, kcol;
+    unsigned child_height; /* tallest child: 0 for scalars, 1 + ... for containers */
 };
 
 struct snapconf__anchor {
     char *name;
     struct snapconf_node n;
     uint64_t size;
+    unsigned height; /* containers on the longest path down, itself included */
     bool open;    /* its container has not closed yet */
     char *text;   /* scalar text, for use as a key; NULL for containers */
     size_t len;
@@ -206,9 +208,12 @@ static struct snapconf__frame *top(snapconf__builder *b)
 }
 
 /* Hands a finished value to its container (or makes it the root). */
-static int attach(snapconf__builder *b, struct snapconf_node n, uint64_t size)
+static int attach(snapconf__builder *b, struct snapconf_node n, uint64_t size, unsigned height,
+                  bool counted)
 {
     struct snapconf__frame *f = top(b);
+    if (f && height > f->child_height)
+        f->child_height = height;
     if (!f) {
         b->root = n;
         b->root_size = size;
@@ -226,8 +231,12 @@ static int attach(snapconf__builder *b, struct snapconf_node n, uint64_t size)
         p->kline = f->kline;
         p->kcol = f->kcol;
         if (f->key_is_merge) {
+            /* A merge value is replaced by the entries it contributes, which
+             * are counted as they are placed; an alias's was never counted. */
             flags |= SNAPCONF__F_MERGE;
             f->has_merge = true;
+            if (counted)
+                b->total_nodes -= size;
         }
         f->have_key = false;
     } else {
@@ -263,6 +272,14 @@ static int set_key(snapconf__builder *b, const char *text, size_t len, bool plai
     f->kline = line;
     f->kcol = col;
     return 0;
+}
+
+static int depth_limit(snapconf__builder *b, unsigned line, unsigned column)
+{
+    return snapconf__error(b->err, SNAPCONF_ELIMIT, b->name, line, column,
+                           "nesting deeper than %u levels (max_depth), counting what aliases "
+                           "expand to; flatten the structure or raise the limit",
+                           b->opts.max_depth);
 }
 
 static int non_scalar_key(snapconf__builder *b, unsigned line, unsigned col)
@@ -337,11 +354,13 @@ static long anchor_add(snapconf__builder *b, const char *name)
     return (long)b->anchors_len - 1;
 }
 
-static void anchor_close(snapconf__builder *b, long i, struct snapconf_node n, uint64_t size)
+static void anchor_close(snapconf__builder *b, long i, struct snapconf_node n, uint64_t size,
+                         unsigned height)
 {
     struct snapconf__anchor *a = &b->anchors[i];
     a->n = n;
     a->size = size;
+    a->height = height;
     a->open = false;
 }
 
@@ -381,15 +400,19 @@ static int add_anchor_text(snapconf__builder *b, const struct snapconf__scalar_e
     memcpy(a->text, ev->text, ev->len);
     a->text[ev->len] = '\0';
     a->len = ev->len;
-    anchor_close(b, i, n, 1);
+    anchor_close(b, i, n, 1, 0);
     return 0;
+}
+
+bool snapconf__build_expecting_key(const snapconf__builder *b)
+{
+    return b->depth && b->frames[b->depth - 1].type == SNAPCONF_TYPE_MAP &&
+           !b->frames[b->depth - 1].have_key;
 }
 
 int snapconf__build_scalar(snapconf__builder *b, const struct snapconf__scalar_event *ev)
 {
-    int rc = count_nodes(b, 1, ev->line, ev->column);
-    if (rc)
-        return rc;
+    int rc;
     struct snapconf_node n;
     memset(&n, 0, sizeof n);
     n.line = ev->line;
@@ -410,7 +433,9 @@ int snapconf__build_scalar(snapconf__builder *b, const struct snapconf__scalar_e
         return rc;
     if (expecting_key(b))
         return set_key(b, ev->text, ev->len, ev->plain && !ev->tag, ev->line, ev->column);
-    return attach(b, n, 1);
+    if ((rc = count_nodes(b, 1, ev->line, ev->column)))
+        return rc;
+    return attach(b, n, 1, 0, true);
 }
 
 int snapconf__build_alias(snapconf__builder *b, const char *anchor, unsigned line,
@@ -429,11 +454,16 @@ int snapconf__build_alias(snapconf__builder *b, const char *anchor, unsigned lin
     if (expecting_key(b)) {
         if (!a->text)
             return non_scalar_key(b, line, column);
-        int rc = count_nodes(b, 1, line, column);
-        return rc ? rc : set_key(b, a->text, a->len, false, line, column);
+        return set_key(b, a->text, a->len, false, line, column);
     }
+    /* Aliases share the anchored subtree, so an alias can make the tree
+     * deeper than any nesting written in the file: check it here. */
+    if (b->depth + a->height > b->opts.max_depth)
+        return depth_limit(b, line, column);
+    if (top(b) && top(b)->key_is_merge)
+        return attach(b, a->n, a->size, a->height, false);
     int rc = count_nodes(b, a->size, line, column);
-    return rc ? rc : attach(b, a->n, a->size);
+    return rc ? rc : attach(b, a->n, a->size, a->height, true);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -445,10 +475,7 @@ int snapconf__build_begin(snapconf__builder *b, snapconf_type type, const char *
     if (expecting_key(b))
         return non_scalar_key(b, line, column);
     if (b->depth >= b->opts.max_depth)
-        return snapconf__error(b->err, SNAPCONF_ELIMIT, b->name, line, column,
-                               "nesting deeper than %u levels (max_depth); flatten the "
-                               "structure or raise the limit",
-                               b->opts.max_depth);
+        return depth_limit(b, line, column);
     int rc = count_nodes(b, 1, line, column);
     if (rc)
         return rc;
@@ -714,10 +741,11 @@ int snapconf__build_end(snapconf__builder *b)
         return rc;
     b->pend_len = f->start;
     long anchor = f->anchor;
+    unsigned height = f->child_height + 1;
     b->depth--;
     if (anchor >= 0)
-        anchor_close(b, anchor, n, size);
-    return attach(b, n, size);
+        anchor_close(b, anchor, n, size, height);
+    return attach(b, n, size, height, true);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "scalar.h"
 #include "snapshot.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,10 @@ struct snapconf__scalar_event {
     const char *anchor;
     unsigned line, column;
 };
+
+/* True when the next scalar will be a mapping key (keys are text, never
+ * typed, so the loader skips typing them). */
+bool snapconf__build_expecting_key(const snapconf__builder *b);
 
 int snapconf__build_scalar(snapconf__builder *b, const struct snapconf__scalar_event *ev);
 int snapconf__build_begin(snapconf__builder *b, snapconf_type type, const char *anchor,

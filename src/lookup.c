@@ -3,11 +3,26 @@
 
 #include <math.h>
 
+/* The rare path with an escaped quoted key longer than the stack buffer:
+ * compile it (which allocates) rather than refuse it. */
+static int walk_compiled(const struct snapconf_node *from, const char *path,
+                         const struct snapconf_node **out)
+{
+    snapconf_path *cp;
+    int rc = snapconf_path_compile(path, &cp, NULL);
+    if (rc)
+        return rc;
+    rc = snapconf__path_walk(from, cp, out);
+    snapconf_path_free(cp);
+    return rc;
+}
+
 /* Walks a string path from a node.  Keeps parsing after a miss so that a
  * malformed path is SNAPCONF_EPATH whether or not its prefix exists. */
 static int walk(const struct snapconf_node *cur, const char *path,
                 const struct snapconf_node **out)
 {
+    const struct snapconf_node *from = cur;
     char buf[SNAPCONF__SEGMENT_BUF];
     struct snapconf__seg s = {0};
     const char *p = path;
@@ -15,6 +30,8 @@ static int walk(const struct snapconf_node *cur, const char *path,
         int rc = snapconf__seg_next(&p, &s, buf, sizeof buf);
         if (rc == 1)
             break;
+        if (rc == SNAPCONF_ELIMIT)
+            return walk_compiled(from, path, out);
         if (rc)
             return rc;
         if (cur)

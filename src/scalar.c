@@ -175,14 +175,17 @@ static bool match_special_float(const char *s, size_t len, double *out)
     return false;
 }
 
-static bool match_float(const char *s, size_t len, double *out)
+/* 0 and the value, SNAPCONF_ETYPE when s is no core-schema float,
+ * SNAPCONF_ERANGE when it is one too large for a double (1e400): silently
+ * turning it into infinity would be a conversion nobody asked for. */
+static int match_float(const char *s, size_t len, double *out)
 {
     if (match_special_float(s, len, out))
-        return true;
+        return 0;
     if (!float_syntax(s, len))
-        return false;
+        return SNAPCONF_ETYPE;
     *out = parse_double(s, len);
-    return true;
+    return isinf(*out) ? SNAPCONF_ERANGE : 0;
 }
 
 /* Only text starting with one of these can be anything but a string. */
@@ -213,10 +216,12 @@ int snapconf__resolve_plain(const char *s, size_t len, struct snapconf__scalar *
         return 0;
     }
     if (rc == SNAPCONF_ERANGE)
-        return rc;
-    if (match_float(s, len, &out->v.d))
-        out->type = SNAPCONF_TYPE_FLOAT;
-    return 0;
+        return rc; /* out->type says which kind overflowed: still STRING here, so INT */
+    rc = match_float(s, len, &out->v.d);
+    if (rc == SNAPCONF_ETYPE)
+        return 0;
+    out->type = SNAPCONF_TYPE_FLOAT;
+    return rc;
 }
 
 int snapconf__parse_as(snapconf_type type, const char *s, size_t len,
@@ -239,8 +244,11 @@ int snapconf__parse_as(snapconf_type type, const char *s, size_t len,
         break;
     case SNAPCONF_TYPE_FLOAT: {
         int64_t i;
-        if (match_float(s, len, &out->v.d))
+        if ((rc = match_float(s, len, &out->v.d)) != SNAPCONF_ETYPE) {
+            if (rc)
+                return rc;
             break;
+        }
         if ((rc = match_int(s, len, &i)) == 0)
             out->v.d = (double)i;
         else if (rc == SNAPCONF_ERANGE)

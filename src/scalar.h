@@ -18,8 +18,9 @@ struct snapconf__scalar {
 
 /*
  * Resolves a plain (unquoted, untagged) scalar of len bytes.  Returns 0, or
- * SNAPCONF_ERANGE for text that is an integer by the core schema but does
- * not fit in 64 bits.
+ * SNAPCONF_ERANGE for text that is a number by the core schema but does not
+ * fit: an integer beyond 64 bits (out->type is then STRING) or a float
+ * beyond a double's range (out->type is then FLOAT).
  */
 int snapconf__resolve_plain(const char *s, size_t len, struct snapconf__scalar *out);
 

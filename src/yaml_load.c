@@ -247,6 +247,11 @@ static int scalar_error(const char *name, const struct snapconf__scalar_event *e
 {
     char text[96];
     snapconf__excerpt(text, sizeof text, ev->text, ev->len, 64);
+    if (rc == SNAPCONF_ERANGE && want == SNAPCONF_TYPE_FLOAT)
+        return snapconf__error(err, SNAPCONF_EPARSE, name, ev->line, ev->column,
+                               "number %s is too large for a 64-bit float; quote it to keep it "
+                               "as a string",
+                               text);
     if (rc == SNAPCONF_ERANGE)
         return snapconf__error(err, SNAPCONF_EPARSE, name, ev->line, ev->column,
                                "integer %s does not fit in 64 bits; quote it to keep it as a "
@@ -256,9 +261,24 @@ static int scalar_error(const char *name, const struct snapconf__scalar_event *e
                            "'%s' is tagged %s but is not %s", text, tag, type_article(want));
 }
 
-/* Types one scalar.  *tag_out gets the short form of a tag snapconf keeps. */
+/* The short form of a tag snapconf keeps: "!!binary" for the core
+ * namespace, the tag as written otherwise.  malloc'd, or NULL. */
+static char *short_tag(const char *tag)
+{
+    size_t plen = strlen(CORE_TAG_PREFIX);
+    if (strncmp(tag, CORE_TAG_PREFIX, plen) != 0)
+        return strdup(tag);
+    size_t n = strlen(tag + plen) + 3;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "!!%s", tag + plen);
+    return t;
+}
+
+/* Types one scalar.  *tag_out receives a malloc'd tag for a string whose tag
+ * snapconf keeps, to be freed by the caller. */
 static int type_scalar(const yaml_event_t *e, const char *name, struct snapconf__scalar_event *ev,
-                       char *tagbuf, size_t tagsize, snapconf_error *err)
+                       char **tag_out, snapconf_error *err)
 {
     const char *tag = (const char *)e->data.scalar.tag;
     int plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -270,30 +290,62 @@ static int type_scalar(const yaml_event_t *e, const char *name, struct snapconf_
         if (!plain || tag)
             return 0;
         int rc = snapconf__resolve_plain(ev->text, ev->len, &ev->value);
-        return rc ? scalar_error(name, ev, rc, NULL, SNAPCONF_TYPE_INT, err) : 0;
+        snapconf_type kind = ev->value.type == SNAPCONF_TYPE_FLOAT ? SNAPCONF_TYPE_FLOAT
+                                                                   : SNAPCONF_TYPE_INT;
+        return rc ? scalar_error(name, ev, rc, NULL, kind, err) : 0;
     }
     size_t plen = strlen(CORE_TAG_PREFIX);
     if (strncmp(tag, CORE_TAG_PREFIX, plen) == 0) {
         snapconf_type want = core_tag_type(tag + plen);
-        snprintf(tagbuf, tagsize, "!!%s", tag + plen);
         if (want == SNAPCONF_TYPE_STRING)
             return 0;
         if (want != SNAPCONF_TYPE_MAP) {
             int rc = snapconf__parse_as(want, ev->text, ev->len, &ev->value);
-            return rc ? scalar_error(name, ev, rc, tagbuf, want, err) : 0;
+            if (rc) {
+                char shown[64];
+                snprintf(shown, sizeof shown, "!!%s", tag + plen);
+                return scalar_error(name, ev, rc, shown, want, err);
+            }
+            return 0;
         }
-    } else {
-        snprintf(tagbuf, tagsize, "%s", tag);
     }
-    ev->tag = tagbuf; /* an uninterpreted tag: a string that remembers it */
+    /* An uninterpreted tag: a string that remembers it. */
+    *tag_out = short_tag(tag);
+    if (!*tag_out)
+        return snapconf__error(err, SNAPCONF_ENOMEM, name, 0, 0, "out of memory");
+    ev->tag = *tag_out;
     return 0;
+}
+
+static int on_scalar(snapconf__builder *b, const yaml_event_t *e, unsigned line, unsigned col)
+{
+    struct snapconf__scalar_event ev = {
+        .text = (const char *)e->data.scalar.value,
+        .len = e->data.scalar.length,
+        .anchor = (const char *)e->data.scalar.anchor,
+        .line = line,
+        .column = col,
+        .value.type = SNAPCONF_TYPE_STRING,
+    };
+    /* Keys are text: typing one could only produce a spurious error (a
+     * "too big" integer key).  An anchored key is typed, since an alias may
+     * use it as a value. */
+    if (snapconf__build_expecting_key(b) && !ev.anchor) {
+        ev.plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !e->data.scalar.tag;
+        return snapconf__build_scalar(b, &ev);
+    }
+    char *tag = NULL;
+    int rc = type_scalar(e, b->name, &ev, &tag, b->err);
+    if (rc == 0)
+        rc = snapconf__build_scalar(b, &ev);
+    free(tag);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------- */
 /* The event loop                                                             */
 
-static int on_event(snapconf__builder *b, const yaml_event_t *e, int *docs, char *tagbuf,
-                    size_t tagsize)
+static int on_event(snapconf__builder *b, const yaml_event_t *e, int *docs)
 {
     unsigned line = (unsigned)e->start_mark.line + 1;
     unsigned col = (unsigned)e->start_mark.column + 1;
@@ -305,17 +357,8 @@ static int on_event(snapconf__builder *b, const yaml_event_t *e, int *docs, char
                                    "document per file (remove the extra '---' or split the "
                                    "file)");
         return 0;
-    case YAML_SCALAR_EVENT: {
-        struct snapconf__scalar_event ev = {
-            .text = (const char *)e->data.scalar.value,
-            .len = e->data.scalar.length,
-            .anchor = (const char *)e->data.scalar.anchor,
-            .line = line,
-            .column = col,
-        };
-        int rc = type_scalar(e, b->name, &ev, tagbuf, tagsize, b->err);
-        return rc ? rc : snapconf__build_scalar(b, &ev);
-    }
+    case YAML_SCALAR_EVENT:
+        return on_scalar(b, e, line, col);
     case YAML_ALIAS_EVENT:
         return snapconf__build_alias(b, (const char *)e->data.alias.anchor, line, col);
     case YAML_SEQUENCE_START_EVENT:
@@ -340,7 +383,6 @@ static int parse(snapconf__builder *b, const char *data, size_t size)
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, size);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
     int rc = 0, docs = 0, done = 0;
-    char tagbuf[256];
     while (!rc && !done) {
         yaml_event_t e;
         if (!yaml_parser_parse(&parser, &e)) {
@@ -348,7 +390,7 @@ static int parse(snapconf__builder *b, const char *data, size_t size)
             break;
         }
         done = e.type == YAML_STREAM_END_EVENT;
-        rc = on_event(b, &e, &docs, tagbuf, sizeof tagbuf);
+        rc = on_event(b, &e, &docs);
         yaml_event_delete(&e);
     }
     yaml_parser_delete(&parser);

@@ -1,0 +1,214 @@
+/*
+ * main.c - the snapconf command-line tool: global options, the command
+ * table and the dispatch to a command's handler.
+ *
+ * Results go to stdout, errors to stderr, and the exit code says what
+ * happened (see cli.h), so that scripts can use the tool without parsing
+ * messages.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_help(const struct cli_command *cmd, int argc, char **argv);
+
+static const struct cli_command cli_cmd_help = {
+    .name = "help",
+    .run = cmd_help,
+    .summary = "Show the help of a command",
+    .help = "Usage: snapconf help [COMMAND]\n"
+            "\n"
+            "Shows the help of COMMAND, or the list of commands.\n",
+};
+
+/* Every command, in the order "snapconf --help" lists them. */
+static const struct cli_command *const commands[] = {
+    &cli_cmd_get,
+    &cli_cmd_dump,
+    &cli_cmd_check,
+    &cli_cmd_help,
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char exit_status_help[] =
+    "Exit status:\n"
+    "  0  success: the value was found, the file is valid\n"
+    "  1  no value at the given path\n"
+    "  2  usage error: unknown command or option, missing argument,\n"
+    "     malformed path\n"
+    "  4  the configuration file is invalid or cannot be read\n"
+    "  5  internal error: out of memory, output cannot be written\n";
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("snapconf: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "snapconf %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return cli_try_help(cmd);
+}
+
+int cli_try_help(const struct cli_command *cmd)
+{
+    fprintf(stderr, "Try 'snapconf %s --help'.\n", cmd->name);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_print_help(const struct cli_command *cmd)
+{
+    fputs(cmd->help, stdout);
+    return CLI_EXIT_OK;
+}
+
+static void print_usage(FILE *out)
+{
+    fputs("Usage: snapconf [--help] [--version] COMMAND [ARGS...]\n"
+          "\n"
+          "Reads snapconf configuration files.\n"
+          "\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\n"
+          "Options:\n"
+          "  -h, --help     show this help and exit\n"
+          "  -V, --version  show the version and exit\n"
+          "\n"
+          "Run 'snapconf COMMAND --help' for the arguments of a command.\n"
+          "\n",
+          out);
+    fputs(exit_status_help, out);
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    }
+    return NULL;
+}
+
+static int cmd_help(const struct cli_command *cmd, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (c == 'h')
+            return cli_print_help(cmd);
+        return cli_try_help(cmd);
+    }
+    if (optind == argc) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "too many arguments");
+
+    const struct cli_command *target = find_command(argv[optind]);
+    if (target == NULL)
+        return cli_usage_error(cmd, "unknown command '%s'", argv[optind]);
+    return cli_print_help(target);
+}
+
+/*
+ * Hands argv (from the command's name on) to the command.  argv[0] becomes
+ * "snapconf NAME" so that getopt's own messages name the command, and
+ * optind = 0 makes glibc's getopt start afresh rather than carry state over
+ * from the global options.
+ */
+static int run_command(const struct cli_command *cmd, int argc, char **argv)
+{
+    char prog[64];
+
+    snprintf(prog, sizeof(prog), "snapconf %s", cmd->name);
+    argv[0] = prog;
+    optind = 0;
+    return cmd->run(cmd, argc, argv);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    static char prog[] = "snapconf";
+    int c;
+
+    /* Messages from getopt start with argv[0]; the bare name reads better
+     * than whatever path the tool was started by. */
+    argv[0] = prog;
+    /* "+": stop at the command's name; the options after it are its own. */
+    while ((c = getopt_long(argc, argv, "+hV", options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            print_usage(stdout);
+            return CLI_EXIT_OK;
+        case 'V':
+            printf("snapconf %s\n", snapconf_version_string());
+            return CLI_EXIT_OK;
+        default:
+            fputs("Try 'snapconf --help'.\n", stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind == argc) {
+        cli_error("missing command");
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    const struct cli_command *cmd = find_command(argv[optind]);
+    if (cmd == NULL) {
+        cli_error("unknown command '%s'", argv[optind]);
+        fputs("Try 'snapconf --help'.\n", stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return run_command(cmd, argc - optind, argv + optind);
+}
+
+/*
+ * stdout is buffered, so a full disk or a closed pipe may show only when it
+ * is flushed; checking here keeps "exit 0" from claiming output that never
+ * arrived.
+ */
+static int finish_output(int rc)
+{
+    int err = fflush(stdout) != 0 ? errno : 0;
+
+    if (err == 0 && !ferror(stdout))
+        return rc;
+    cli_error("cannot write output: %s", err != 0 ? strerror(err) : "write error");
+    return CLI_EXIT_INTERNAL;
+}
+
+int main(int argc, char **argv)
+{
+    return finish_output(run(argc, argv));
+}

@@ -1,0 +1,418 @@
+#!/bin/sh
+# End-to-end tests of the snapconf command-line tool: each case runs the
+# built binary and checks its exact stdout and its exit status (and, for
+# errors, what stderr says).  Run by ctest as the test "cli":
+#
+#   sh run.sh SNAPCONF_BINARY SOURCE_DIR WORK_DIR VERSION
+#
+# Prints one line per failed case and exits 1 if any failed.
+set -u
+
+if [ $# -ne 4 ]; then
+    echo "usage: $0 SNAPCONF_BINARY SOURCE_DIR WORK_DIR VERSION" >&2
+    exit 2
+fi
+bin=$1
+here=$2/tests/cli
+conf=$2/conf/example.yaml
+version=$4
+mkdir -p "$3" || exit 1
+tmp=$(mktemp -d "$3/cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+cases=0
+failures=0
+name=
+
+fail() {
+    echo "FAIL: $name: $*" >&2
+    failures=$((failures + 1))
+}
+
+# run NAME ARGS...: runs the tool; stdout lands in $tmp/out, stderr in
+# $tmp/err, the exit status in $status.
+run() {
+    name=$1
+    shift
+    cases=$((cases + 1))
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    status=$?
+}
+
+expect_status() {
+    [ "$status" -eq "$1" ] || fail "exit status $status, want $1; stderr: $(cat "$tmp/err")"
+}
+
+# expect_out TEXT: stdout is exactly TEXT and a newline.
+expect_out() {
+    printf '%s\n' "$1" >"$tmp/want"
+    cmp -s "$tmp/want" "$tmp/out" || fail "stdout differs:
+$(diff "$tmp/want" "$tmp/out")"
+}
+
+# expect_out_file FILE: stdout is exactly FILE's bytes.
+expect_out_file() {
+    cmp -s "$1" "$tmp/out" || fail "stdout differs from $1:
+$(diff "$1" "$tmp/out")"
+}
+
+expect_no_out() {
+    [ ! -s "$tmp/out" ] || fail "unexpected stdout: $(cat "$tmp/out")"
+}
+
+expect_no_err() {
+    [ ! -s "$tmp/err" ] || fail "unexpected stderr: $(cat "$tmp/err")"
+}
+
+# expect_err REGEX: some line of stderr matches the basic regex.
+expect_err() {
+    grep -q -e "$1" "$tmp/err" || fail "stderr does not match '$1': $(cat "$tmp/err")"
+}
+
+# expect_err_line N TEXT: line N of stderr is exactly TEXT.
+expect_err_line() {
+    line=$(sed -n "$1p" "$tmp/err")
+    [ "$line" = "$2" ] || fail "stderr line $1 is '$line', want '$2'"
+}
+
+# get_ok WANT ARGS...: "get --file example.yaml ARGS" prints WANT, exit 0.
+get_ok() {
+    want=$1
+    shift
+    run "get $*" get --file "$conf" "$@"
+    expect_status 0
+    expect_out "$want"
+    expect_no_err
+}
+
+# ---- get: scalars as plain text ---------------------------------------------
+
+get_ok checkout service.name
+get_ok 2.14.1 service.version
+get_ok 8080 server.port
+get_ok 3.5 database.primary.connect_timeout_s
+get_ok 0.25 logging.sample_rate
+get_ok true server.tls.enabled
+get_ok false features.gift_cards
+get_ok null features.beta_testers
+get_ok on features.recommendations
+get_ok 1048576 server.max_body_bytes
+get_ok 5432 database.primary.port
+get_ok 20 database.primary.pool_size
+get_ok 10 database.replica.pool_size
+get_ok true database.replica.read_only
+get_ok checkout 'labels."app.kubernetes.io/name"'
+get_ok inventory 'upstreams[1].name'
+get_ok /var/log/checkout/app.log 'logging.outputs[1]'
+get_ok 'Welcome to checkout.
+Maintenance window: Sundays 02:00-03:00 UTC.
+' motd
+
+# Operands and options in any order, with -f, after --, and with
+# POSIXLY_CORRECT, which would stop a permuting getopt at PATH.
+run "get PATH --file" get server.port --file "$conf"
+expect_status 0
+expect_out 8080
+run "get -f" get -f "$conf" server.workers
+expect_status 0
+expect_out 4
+run "get -- PATH" get --file "$conf" -- server.host
+expect_status 0
+expect_out 0.0.0.0
+name="get under POSIXLY_CORRECT"
+cases=$((cases + 1))
+out=$(POSIXLY_CORRECT=1 "$bin" get server.port --file "$conf")
+status=$?
+if [ "$status" -ne 0 ] || [ "$out" != 8080 ]; then
+    fail "status $status, stdout '$out'"
+fi
+
+# Floats: shortest text that reads back the same, YAML's names otherwise.
+for pair in tenth=0.1 third=0.3333333333333333 sum=0.30000000000000004 three=3 \
+    huge=1e+300 neg_zero=-0 inf=.inf neg_inf=-.inf nan=.nan; do
+    run "get float ${pair%%=*}" get --file "$here/floats.yaml" "${pair%%=*}"
+    expect_status 0
+    expect_out "${pair#*=}"
+done
+
+# A string with a NUL byte prints whole.
+run "get string with NUL" get --file "$here/types.yaml" strings.nul_byte
+expect_status 0
+printf 'a\000b\n' >"$tmp/nul"
+expect_out_file "$tmp/nul"
+
+# ---- get: collections and --json --------------------------------------------
+
+run "get mapping" get --file "$conf" server.tls
+expect_status 0
+cat >"$tmp/want" <<'EOF'
+{
+  "enabled": true,
+  "cert": "/etc/checkout/tls/server.crt",
+  "key": "/etc/checkout/tls/server.key",
+  "min_version": "1.2"
+}
+EOF
+expect_out_file "$tmp/want"
+
+run "get sequence" get --file "$conf" logging.outputs
+expect_status 0
+cat >"$tmp/want" <<'EOF'
+[
+  "stderr",
+  "/var/log/checkout/app.log"
+]
+EOF
+expect_out_file "$tmp/want"
+
+run "get root" get --file "$conf" ''
+expect_status 0
+expect_out_file "$here/example.json"
+
+run "get --json string" get --json --file "$conf" service.version
+expect_status 0
+expect_out '"2.14.1"'
+run "get --json int" get --file "$conf" server.port --json
+expect_status 0
+expect_out 8080
+run "get --json null" get --file "$conf" --json features.beta_testers
+expect_status 0
+expect_out null
+run "get --json NUL" get --json --file "$here/types.yaml" strings.nul_byte
+expect_status 0
+expect_out '"a\u0000b"'
+for pair in 'tenth=0.1' 'sum=0.30000000000000004' 'three=3.0' 'huge=1e300' \
+    'inf=".inf"' 'neg_inf="-.inf"' 'nan=".nan"'; do
+    run "get --json float ${pair%%=*}" get --json --file "$here/floats.yaml" "${pair%%=*}"
+    expect_status 0
+    expect_out "${pair#*=}"
+done
+
+# ---- get: not found, bad paths, usage errors --------------------------------
+
+run "get missing key" get --file "$conf" server.prt
+expect_status 1
+expect_no_out
+expect_err_line 1 "snapconf: server.prt: no value at that path in $conf"
+expect_err_line 2 "snapconf: did you mean 'server.port'?"
+
+run "get typo mid-path" get --file "$conf" databse.primary.host
+expect_status 1
+expect_err_line 2 "snapconf: did you mean 'database.primary.host'?"
+
+run "get missing quoted key" get --file "$conf" 'labels."app.kubernetes.io/nme"'
+expect_status 1
+expect_err_line 2 "snapconf: did you mean 'labels.\"app.kubernetes.io/name\"'?"
+
+run "get index out of range" get --file "$conf" 'upstreams[7].name'
+expect_status 1
+expect_no_out
+expect_err_line 2 "snapconf: upstreams has 3 items"
+
+run "get through a scalar" get --file "$conf" server.port.number
+expect_status 1
+expect_err_line 2 "snapconf: server.port is a scalar (int), not a mapping or a sequence"
+
+run "get far off" get --file "$conf" nothing.like.this
+expect_status 1
+expect_err_line 1 "snapconf: nothing.like.this: no value at that path in $conf"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "a suggestion where none is close: $(cat "$tmp/err")"
+
+run "get empty segment" get --file "$conf" server..port
+expect_status 2
+expect_no_out
+expect_err "invalid path 'server\.\.port' at column [0-9]"
+
+run "get unterminated quote" get --file "$conf" 'labels."app'
+expect_status 2
+expect_err "invalid path"
+
+run "get bad path before reading the file" get --file /nonexistent.yaml 'a[x]'
+expect_status 2
+
+run "get unknown option" get --bogus --file "$conf" server.port
+expect_status 2
+expect_no_out
+expect_err "unrecognized option '--bogus'"
+expect_err "Try 'snapconf get --help'"
+
+run "get option of another command" get --format yaml --file "$conf" server.port
+expect_status 2
+
+run "get --file without argument" get server.port --file
+expect_status 2
+expect_err "requires an argument"
+
+run "get without --file" get server.port
+expect_status 2
+expect_err "missing --file"
+
+run "get without PATH" get --file "$conf"
+expect_status 2
+expect_err "missing PATH"
+
+run "get two paths" get --file "$conf" server.port server.host
+expect_status 2
+expect_no_out
+
+# ---- configuration errors ---------------------------------------------------
+
+run "get from invalid YAML" get --file "$here/bad.yaml" server.port
+expect_status 4
+expect_no_out
+expect_err "^$here/bad\.yaml:[0-9][0-9]*:[0-9][0-9]*: "
+
+run "get from missing file" get --file "$tmp/missing.yaml" server.port
+expect_status 4
+expect_err "$tmp/missing\.yaml"
+
+# ---- check ------------------------------------------------------------------
+
+run "check" check "$conf"
+expect_status 0
+expect_out "$conf: OK"
+expect_no_err
+
+run "check --file" check --file "$conf"
+expect_status 0
+expect_out "$conf: OK"
+
+run "check invalid YAML" check "$here/bad.yaml"
+expect_status 4
+expect_no_out
+expect_err "^$here/bad\.yaml:[0-9][0-9]*:[0-9][0-9]*: "
+
+run "check duplicate key" check "$here/dup.yaml"
+expect_status 4
+expect_no_out
+expect_err "^$here/dup\.yaml:3:3: duplicate key 'port'"
+
+run "check missing file" check "$tmp/missing.yaml"
+expect_status 4
+expect_err "$tmp/missing\.yaml"
+
+run "check without FILE" check
+expect_status 2
+
+run "check two FILEs" check "$conf" "$conf"
+expect_status 2
+
+# ---- dump -------------------------------------------------------------------
+
+run "dump" dump --file "$conf"
+expect_status 0
+expect_out_file "$here/example.json"
+expect_no_err
+
+run "dump --format json" dump --format json --file "$conf"
+expect_status 0
+expect_out_file "$here/example.json"
+
+run "dump types" dump --file "$here/types.yaml"
+expect_status 0
+expect_out_file "$here/types.json"
+
+# Each float in its own shortest form, whatever the others need.
+run "dump floats" dump --file "$here/floats.yaml"
+expect_status 0
+expect_out_file "$here/floats.json"
+
+run "dump unknown format" dump --file "$conf" --format xml
+expect_status 2
+expect_no_out
+expect_err "unknown format 'xml'"
+
+run "dump invalid YAML" dump --file "$here/bad.yaml"
+expect_status 4
+expect_no_out
+
+# The YAML dump loads back to the same JSON dump, types included.
+for f in "$conf" "$here/types.yaml" "$here/floats.yaml"; do
+    base=$(basename "$f" .yaml)
+    run "dump yaml $base" dump --file "$f" --format yaml
+    expect_status 0
+    cp "$tmp/out" "$tmp/$base.rt.yaml"
+    run "check dumped $base" check "$tmp/$base.rt.yaml"
+    expect_status 0
+    expect_out "$tmp/$base.rt.yaml: OK"
+    run "dump json $base" dump --file "$f"
+    cp "$tmp/out" "$tmp/$base.json"
+    run "dump json of dumped $base" dump --file "$tmp/$base.rt.yaml"
+    expect_status 0
+    expect_out_file "$tmp/$base.json"
+done
+# Strings that look like other types come out quoted, floats as floats.
+for want in "port_text: '8080'" "bool_text: 'true'" "empty: ''" "on_plain: 'on'" \
+    "'8080': numeric-looking key" "tagged: !color red"; do
+    name="dump yaml types has $want"
+    cases=$((cases + 1))
+    grep -q -F -e "$want" "$tmp/types.rt.yaml" || fail "not in the YAML dump"
+done
+for want in "three: 3.0" "huge: 1.0e+300" "neg_zero: -0.0" "nan: .nan"; do
+    name="dump yaml floats has $want"
+    cases=$((cases + 1))
+    grep -q -x -F -e "$want" "$tmp/floats.rt.yaml" || fail "not in the YAML dump"
+done
+
+# ---- global options, help, write errors -------------------------------------
+
+run "--version" --version
+expect_status 0
+expect_out "snapconf $version"
+expect_no_err
+
+run "--help" --help
+expect_status 0
+expect_no_err
+for want in "^Usage: snapconf " "^  get  *Print the value at a path" "^  dump " "^  check " \
+    "^Exit status:" "^  1  no value at the given path" "^  4  the configuration file"; do
+    grep -q -e "$want" "$tmp/out" || fail "help lacks '$want'"
+done
+
+run "get --help" get --help
+expect_status 0
+expect_no_err
+grep -q -e "^Usage: snapconf get --file FILE" "$tmp/out" || fail "no usage line"
+grep -q -e '"\.inf"' "$tmp/out" || fail "JSON infinity not documented"
+cp "$tmp/out" "$tmp/get-help"
+run "help get" help get
+expect_status 0
+expect_out_file "$tmp/get-help"
+
+run "dump --help" dump --help
+expect_status 0
+grep -q -e "^Usage: snapconf dump" "$tmp/out" || fail "no usage line"
+
+run "check --help" check --help
+expect_status 0
+grep -q -e "^Usage: snapconf check" "$tmp/out" || fail "no usage line"
+
+run "no command" ""
+expect_status 2
+run "no arguments"
+expect_status 2
+expect_no_out
+expect_err "missing command"
+
+run "unknown command" frobnicate
+expect_status 2
+expect_no_out
+expect_err "unknown command 'frobnicate'"
+
+run "unknown global option" --bogus
+expect_status 2
+expect_no_out
+
+name="write error"
+cases=$((cases + 1))
+if [ -w /dev/full ]; then
+    "$bin" dump --file "$conf" >/dev/full 2>"$tmp/err"
+    status=$?
+    expect_status 5
+    expect_err "cannot write output"
+else
+    fail "/dev/full is missing"
+fi
+
+echo "$cases cases, $failures failed"
+[ "$failures" -eq 0 ]
