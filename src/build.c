@@ -835,8 +835,9 @@ int snapconf__build_finish(snapconf__builder *b, const char *hash, snapconf_snap
     relocate_indexes(&l, b);
 
     struct snapconf_snap *s = (struct snapconf_snap *)(void *)l.block;
-    memset(s, 0, sizeof *s);
+    memset(s, 0, sizeof *s); /* the memo starts empty */
     s->root = &l.nodes[nnodes - 1];
+    s->nodes = l.nodes;
     s->memory = total;
     s->node_count = (size_t)b->root_size;
     s->source = l.block + off_name;

@@ -62,7 +62,7 @@ int snapconf_find_path(const snapconf_snap *snap, const snapconf_path *path,
 {
     if (!snap || !path || !out)
         return SNAPCONF_EINVAL;
-    return snapconf__path_walk(snap->root, path, out);
+    return snapconf__path_find(snap, path, out);
 }
 
 /* The getters: find, then read the node.  One macro keeps the eight

@@ -2,11 +2,18 @@
 #include "error.h"
 #include "path.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+const unsigned char snapconf__path_stop[256] = {
+    ['\0'] = 1, ['.'] = 1, ['['] = 1, [']'] = 1, ['"'] = 1,
+};
+
 struct snapconf_path {
+    int memo_slot;     /* in every snapshot's memo, or -1 when all are taken */
+    uint64_t memo_tag; /* incarnation << SNAPCONF__MEMO_NODE_BITS */
     size_t nseg;
     const char *canonical;
     struct snapconf__seg seg[];
@@ -42,7 +49,8 @@ static const char *path_problem(const char *path, size_t bad)
     if (prev == '[' || (prev >= '0' && prev <= '9' && c != '\0'))
         return "an index is a number in brackets, like [0]";
     if (c == '\0')
-        return prev == '.' ? "the path ends with a dot" : "the path ends too early (unclosed quote or bracket?)";
+        return prev == '.' ? "the path ends with a dot"
+                           : "the path ends too early (unclosed quote or bracket?)";
     if (c == '.')
         return bad == 0 ? "the path starts with a dot" : "empty key between two dots";
     if (c == '[' && prev == '.')
@@ -103,8 +111,7 @@ size_t snapconf__canonical_seg(const struct snapconf__seg *s, bool first, char *
     return n + 1;
 }
 
-static void fill(struct snapconf_path *cp, const char *path, char *buf, size_t bufsize,
-                 char *keys)
+static void fill(struct snapconf_path *cp, const char *path, char *buf, size_t bufsize, char *keys)
 {
     const char *p = path;
     for (size_t i = 0; i < cp->nseg; i++) {
@@ -116,6 +123,37 @@ static void fill(struct snapconf_path *cp, const char *path, char *buf, size_t b
             keys += s->len;
         }
     }
+}
+
+/* Memo slots: taken at compile, given back at free; each taking gets the
+ * slot's next incarnation. */
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t memo_incarnation[SNAPCONF__MEMO_SLOTS];
+static uint64_t memo_used[SNAPCONF__MEMO_SLOTS / 64];
+
+static void memo_take(struct snapconf_path *cp)
+{
+    cp->memo_slot = -1;
+    pthread_mutex_lock(&memo_lock);
+    for (int i = 0; i < SNAPCONF__MEMO_SLOTS; i++) {
+        uint64_t bit = UINT64_C(1) << (i % 64);
+        if ((memo_used[i / 64] & bit) || memo_incarnation[i] == SNAPCONF__MEMO_INC_MAX)
+            continue;
+        memo_used[i / 64] |= bit;
+        cp->memo_slot = i;
+        cp->memo_tag = ++memo_incarnation[i] << SNAPCONF__MEMO_NODE_BITS;
+        break;
+    }
+    pthread_mutex_unlock(&memo_lock);
+}
+
+static void memo_give_back(const struct snapconf_path *cp)
+{
+    if (cp->memo_slot < 0)
+        return;
+    pthread_mutex_lock(&memo_lock);
+    memo_used[cp->memo_slot / 64] &= ~(UINT64_C(1) << (cp->memo_slot % 64));
+    pthread_mutex_unlock(&memo_lock);
 }
 
 int snapconf_path_compile(const char *path, snapconf_path **out, snapconf_error *err)
@@ -153,18 +191,47 @@ int snapconf_path_compile(const char *path, snapconf_path **out, snapconf_error 
         n += snapconf__canonical_seg(&cp->seg[i], i == 0, canon + n);
     canon[n] = '\0';
     cp->canonical = canon;
+    memo_take(cp);
     *out = cp;
     return 0;
 }
 
 void snapconf_path_free(snapconf_path *path)
 {
+    if (!path)
+        return;
+    memo_give_back(path);
     free(path);
 }
 
 const char *snapconf_path_str(const snapconf_path *path)
 {
     return path ? path->canonical : NULL;
+}
+
+int snapconf__path_find(const snapconf_snap *snap, const snapconf_path *path,
+                        const struct snapconf_node **out)
+{
+    _Atomic uint64_t *memo =
+        path->memo_slot >= 0 ? (_Atomic uint64_t *)&snap->memo[path->memo_slot] : NULL;
+    if (memo) {
+        uint64_t m = atomic_load_explicit(memo, memory_order_relaxed);
+        if ((m & ~SNAPCONF__MEMO_NODE_MASK) == path->memo_tag) {
+            uint64_t node = m & SNAPCONF__MEMO_NODE_MASK;
+            if (node == SNAPCONF__MEMO_ABSENT)
+                return SNAPCONF_ENOTFOUND;
+            *out = snap->nodes + (node - 1);
+            return 0;
+        }
+    }
+    const struct snapconf_node *n = NULL;
+    int rc = snapconf__path_walk(snap->root, path, &n);
+    uint64_t node = rc ? SNAPCONF__MEMO_ABSENT : (uint64_t)(n - snap->nodes) + 1;
+    if (memo && node <= SNAPCONF__MEMO_ABSENT)
+        atomic_store_explicit(memo, path->memo_tag | node, memory_order_relaxed);
+    if (rc == 0)
+        *out = n;
+    return rc;
 }
 
 int snapconf__path_walk(const struct snapconf_node *from, const snapconf_path *path,

@@ -24,9 +24,12 @@ struct snapconf__seg {
     bool is_index;
 };
 
+/* Characters that end a bare key: NUL . [ ] " (a table: one load a char). */
+extern const unsigned char snapconf__path_stop[256];
+
 static inline bool snapconf__bare_char(char c)
 {
-    return c != '\0' && c != '.' && c != '[' && c != ']' && c != '"';
+    return !snapconf__path_stop[(unsigned char)c];
 }
 
 static inline int snapconf__seg_index(const char **pp, struct snapconf__seg *s)
@@ -160,6 +163,10 @@ static inline const struct snapconf_node *snapconf__step(const struct snapconf_n
 /* Writes the canonical text of one segment (with its leading dot unless
  * first); returns the bytes written, or with out == NULL the bytes needed. */
 size_t snapconf__canonical_seg(const struct snapconf__seg *s, bool first, char *out);
+
+/* Finds a compiled path from the snapshot's root, through its memo. */
+int snapconf__path_find(const snapconf_snap *snap, const snapconf_path *path,
+                        const struct snapconf_node **out);
 
 /* Follows a compiled path from a node: 0 or SNAPCONF_ENOTFOUND. */
 int snapconf__path_walk(const struct snapconf_node *from, const snapconf_path *path,

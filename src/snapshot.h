@@ -63,16 +63,36 @@ struct snapconf__map_index {
     uint32_t slot[];
 };
 
+/*
+ * Where each live compiled path led in this snapshot, filled in by the first
+ * lookup and read by every later one, so that a hot path costs one load
+ * instead of a walk.  The content stays immutable; this is a cache of
+ * answers about it.  A compiled path owns a slot while it lives, and each
+ * taking of a slot gets a new incarnation number, so an entry is only ever
+ * read back by the path that wrote it.  An entry is one 64-bit word
+ * (incarnation << 26 | answer), stored and loaded whole; racing readers
+ * that fill the same slot all write the same word.  Incarnations have 38
+ * bits: reusing one slot 2^38 times while one snapshot stays alive is what
+ * it would take to mistake an entry, and no program lives that long.
+ */
+#define SNAPCONF__MEMO_SLOTS 1024
+#define SNAPCONF__MEMO_NODE_BITS 26
+#define SNAPCONF__MEMO_NODE_MASK ((UINT64_C(1) << SNAPCONF__MEMO_NODE_BITS) - 1)
+#define SNAPCONF__MEMO_ABSENT SNAPCONF__MEMO_NODE_MASK /* "no value at that path" */
+#define SNAPCONF__MEMO_INC_MAX (UINT64_MAX >> SNAPCONF__MEMO_NODE_BITS)
+
 struct snapconf_snap {
     /* References of a snapshot owned by a live handle: one while it is
      * published, one per snapconf_snap_hold().  Unused otherwise. */
     _Atomic uint64_t refs;
     uint64_t generation;
     const struct snapconf_node *root;
+    const struct snapconf_node *nodes; /* the first node */
     size_t memory;
     size_t node_count;
     const char *source;
     char content_hash[33];
+    _Atomic uint64_t memo[SNAPCONF__MEMO_SLOTS];
 };
 
 static inline const char *snapconf__at(const void *base, int32_t off)
@@ -120,10 +140,41 @@ static inline int snapconf__is_container(const struct snapconf_node *n)
     return t == SNAPCONF_TYPE_MAP || t == SNAPCONF_TYPE_SEQ;
 }
 
+/* Equality of len bytes, inline: keys are short, and a call to memcmp
+ * costs more than comparing them.  Overlapping word loads never read past
+ * either buffer. */
+static inline int snapconf__bytes_equal(const char *a, const char *b, size_t len)
+{
+    uint64_t x, y;
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+        return x == y;
+    }
+    if (len >= 4) {
+        uint32_t p, q, p2, q2;
+        memcpy(&p, a, 4);
+        memcpy(&q, b, 4);
+        memcpy(&p2, a + len - 4, 4);
+        memcpy(&q2, b + len - 4, 4);
+        return p == q && p2 == q2;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static inline int snapconf__key_equal(const struct snapconf_node *c, const char *key, size_t len)
 {
     const char *k = snapconf__at(c, c->key);
-    return snapconf__key_len(k) == len && memcmp(k, key, len) == 0;
+    return snapconf__key_len(k) == len && snapconf__bytes_equal(k, key, len);
 }
 
 /* The child of map under key (len bytes, hash h), or NULL.  Inline because
