@@ -172,7 +172,7 @@ static uint32_t intern_key(snapconf__builder *b, const char *s, size_t len, uint
         if (!off)
             break;
         const char *k = b->pool + off;
-        if (snapconf__key_len(k) == len && memcmp(k, s, len) == 0)
+        if (snapconf__key_len(k) == len && snapconf__bytes_equal(k, s, len))
             return off;
     }
     uint32_t off = pool_add(b, s, len, sizeof(uint32_t));

@@ -35,22 +35,23 @@ static int hex_value(char c)
     return -1;
 }
 
-static bool equals_any3(const char *s, size_t len, const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a);
-    return len == n && (memcmp(s, a, n) == 0 || memcmp(s, b, n) == 0 || memcmp(s, c, n) == 0);
-}
+/* s is one of the three spellings the core schema allows for a word.
+ * Inline with a constant length, so that the compares become a few loads. */
+#define IS_WORD(s, len, lower, cap, upper)                                                         \
+    ((len) == sizeof(lower) - 1 &&                                                                 \
+     (memcmp((s), lower, sizeof(lower) - 1) == 0 || memcmp((s), cap, sizeof(cap) - 1) == 0 ||      \
+      memcmp((s), upper, sizeof(upper) - 1) == 0))
 
 static bool match_null(const char *s, size_t len)
 {
-    return len == 0 || (len == 1 && s[0] == '~') || equals_any3(s, len, "null", "Null", "NULL");
+    return len == 0 || (len == 1 && s[0] == '~') || IS_WORD(s, len, "null", "Null", "NULL");
 }
 
 static int match_bool(const char *s, size_t len)
 {
-    if (equals_any3(s, len, "true", "True", "TRUE"))
+    if (IS_WORD(s, len, "true", "True", "TRUE"))
         return 1;
-    if (equals_any3(s, len, "false", "False", "FALSE"))
+    if (IS_WORD(s, len, "false", "False", "FALSE"))
         return 0;
     return -1;
 }
@@ -164,11 +165,11 @@ static double parse_double(const char *s, size_t len)
 static bool match_special_float(const char *s, size_t len, double *out)
 {
     size_t skip = (len > 0 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
-    if (equals_any3(s + skip, len - skip, ".inf", ".Inf", ".INF")) {
+    if (IS_WORD(s + skip, len - skip, ".inf", ".Inf", ".INF")) {
         *out = s[0] == '-' ? -INFINITY : INFINITY;
         return true;
     }
-    if (skip == 0 && equals_any3(s, len, ".nan", ".NaN", ".NAN")) {
+    if (skip == 0 && IS_WORD(s, len, ".nan", ".NaN", ".NAN")) {
         *out = NAN;
         return true;
     }
