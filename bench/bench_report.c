@@ -168,8 +168,8 @@ static void fmt_value(char *out, size_t size, double v, const char *unit)
         snprintf(out, size, "%.1f", v);
     else if (fabs(v) >= 1 || v == 0)
         snprintf(out, size, "%.2f", v);
-    else
-        snprintf(out, size, "%.3g", v); /* keeps microsecond frees visible in ms */
+    else /* three significant digits, so microsecond frees show in ms */
+        snprintf(out, size, "%.*f", 2 - (int)floor(log10(fabs(v))), v);
 }
 
 static void fmt_target(char *out, size_t size, const bench_row *r)
