@@ -89,7 +89,8 @@ void report_init(bench_report *report, const char *method)
     gmtime_r(&now, &tm);
     strftime(m->date, sizeof(m->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(m->method, sizeof(m->method), "%s", method);
-    if (strcmp(SNAPCONF_BENCH_CONFIG, "Debug") == 0 || SNAPCONF_BENCH_SANITIZE[0])
+    static const char sanitize[] = SNAPCONF_BENCH_SANITIZE;
+    if (strcmp(SNAPCONF_BENCH_CONFIG, "Debug") == 0 || sanitize[0] != '\0')
         snprintf(m->warning, sizeof(m->warning),
                  "unoptimised or sanitizer build: these figures say nothing about speed");
 }
