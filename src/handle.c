@@ -10,17 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The first snapshot: the file, or an empty mapping when it is missing and
- * the options allow that. */
+/* The first snapshot: the file, validated like every later one, or an
+ * empty mapping when the file is missing and the options allow that. */
 static int first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *err)
 {
-    int rc = snapconf_snap_load(h->path, NULL, 0, &h->opts, out, err);
-    if (rc == 0 || !h->opts.allow_missing || rc != SNAPCONF_EIO || !err ||
-        err->sys_errno != ENOENT)
-        return rc;
-    snapconf__log(h, SNAPCONF_LOG_WARNING, "%s does not exist yet; starting empty",
-                  h->path);
-    return snapconf_snap_load(h->path, "", 0, &h->opts, out, NULL);
+    snapconf_snap *snap = NULL;
+    int rc = snapconf_snap_load(h->path, NULL, 0, &h->opts, &snap, err);
+    if (rc == SNAPCONF_EIO && h->opts.allow_missing && err->sys_errno == ENOENT) {
+        snapconf__log(h, SNAPCONF_LOG_WARNING, "%s does not exist yet; starting empty",
+                      h->path);
+        return snapconf_snap_load(h->path, "", 0, &h->opts, out, err);
+    }
+    if (rc == 0 && (rc = snapconf__validate(h, snap, err)) != 0)
+        snapconf_snap_free(snap);
+    if (rc == 0)
+        *out = snap;
+    return rc;
 }
 
 int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts,
@@ -32,11 +37,13 @@ int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts
     snapconf *h = calloc(1, sizeof *h);
     if (!h)
         return snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0, "out of memory");
-    snapconf_error local;
-    snapconf_error *e = err ? err : &local;
+    /* Work on a local error so that err is written only on failure. */
+    snapconf_error e_local, *e = &e_local;
     int rc = snapconf__publish_init(h, path, opts, e);
     if (rc) {
         free(h);
+        if (err)
+            *err = *e;
         return rc;
     }
     snapconf_snap *first = NULL;
@@ -47,6 +54,8 @@ int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts
     if (rc) {
         snapconf__publish_fini(h);
         free(h);
+        if (err)
+            *err = *e;
         return rc;
     }
     *out = h;

@@ -24,11 +24,13 @@
 #include "publish.h"
 #include "snapshot.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct snapconf__sub {
     int id;
@@ -365,7 +367,7 @@ void snapconf__publish_initial(snapconf *h, snapconf_snap *snap)
     pthread_mutex_unlock(&h->writer);
 }
 
-static int validate(snapconf *h, const snapconf_snap *next, snapconf_error *e)
+int snapconf__validate(snapconf *h, const snapconf_snap *next, snapconf_error *e)
 {
     if (!h->opts.validate)
         return 0;
@@ -398,7 +400,7 @@ static int reload_locked(snapconf *h, snapconf_error *e)
     snapconf_snap *next = NULL;
     rc = snapconf__load_bytes(h->path, data, len, hash, &h->opts, &next, e);
     free(data);
-    if (rc == 0 && (rc = validate(h, next, e)) != 0)
+    if (rc == 0 && (rc = snapconf__validate(h, next, e)) != 0)
         snapconf_snap_free(next);
     if (rc == 0)
         publish(h, next);
@@ -439,10 +441,26 @@ int snapconf_reload(snapconf *h, snapconf_error *err)
 /* ------------------------------------------------------------------------- */
 /* Set-up and tear-down                                                       */
 
+/* The handle reads the file again and again, possibly after the host has
+ * changed directory: pin the path down once. */
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    size_t n = strlen(cwd) + strlen(path) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", cwd, path);
+    return p;
+}
+
 int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options *opts,
                            snapconf_error *err)
 {
-    h->path = strdup(path);
+    h->path = absolute(path);
     if (!h->path)
         return snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0, "out of memory");
     if (opts)

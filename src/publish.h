@@ -16,7 +16,7 @@ struct snapconf__sub;
 
 struct snapconf {
     snapconf_snap *current; /* RCU-protected: read with rcu_dereference */
-    char *path;
+    char *path; /* absolute */
     snapconf_options opts;
 
     pthread_mutex_t writer; /* one reload at a time */
@@ -44,6 +44,9 @@ void snapconf__publish_fini(snapconf *h);
 /* Publishes snap (taking ownership) without reading any file: the first
  * load, or an empty snapshot for a missing file. */
 void snapconf__publish_initial(snapconf *h, snapconf_snap *snap);
+
+/* Runs the user's validator, if any, on a candidate; fills e on rejection. */
+int snapconf__validate(snapconf *h, const snapconf_snap *next, snapconf_error *e);
 
 /* The writer path: read, build, validate, publish, notify, reclaim. */
 int snapconf__reload(snapconf *h, snapconf_error *err);

@@ -490,20 +490,6 @@ static int add_fd(struct snapconf__watch *w, int fd, enum source src)
     return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static char *absolute(const char *path)
-{
-    if (path[0] == '/')
-        return strdup(path);
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        return NULL;
-    size_t n = strlen(cwd) + strlen(path) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", cwd, path);
-    return p;
-}
-
 static int setup_inotify(struct snapconf__watch *w)
 {
     w->infd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -583,7 +569,7 @@ int snapconf__watch_start(snapconf *h, snapconf_error *err)
         return snapconf__error(err, SNAPCONF_ENOMEM, h->path, 0, 0, "out of memory");
     w->h = h;
     w->epfd = w->infd = w->debounce_fd = w->tick_fd = w->wake_fd = -1;
-    w->abspath = absolute(h->path);
+    w->abspath = strdup(h->path); /* absolute since snapconf__publish_init */
     int rc = w->abspath ? setup(w) : -ENOMEM;
     if (rc == 0 && h->opts.watch == SNAPCONF_WATCH_THREAD)
         rc = start_thread(w);
