@@ -63,9 +63,12 @@ void __tsan_release(void *addr);
 #define GRACE_PERIOD_WRITER_WAITED(h) ((void)0)
 #endif
 
-/* An acquire load: the same instruction as rcu_dereference on the
- * platforms liburcu supports, and one that sanitizers understand. */
+/* The same instructions as rcu_dereference and rcu_xchg_pointer on the
+ * platforms liburcu supports (a plain load, a locked exchange), written as
+ * compiler atomics so that ThreadSanitizer sees the publication too:
+ * liburcu's own versions are inline assembly, invisible to it. */
 #define DEREF_CURRENT(h) __atomic_load_n(&(h)->current, __ATOMIC_ACQUIRE)
+#define EXCHANGE_CURRENT(h, snap) __atomic_exchange_n(&(h)->current, (snap), __ATOMIC_SEQ_CST)
 
 /* The handle whose writer (or callbacks) this thread is running, to refuse
  * the calls that would deadlock on it. */
@@ -101,6 +104,8 @@ void snapconf__status_watch(snapconf *h, snapconf_watch_state state, const char 
     pthread_mutex_unlock(&h->status_lock);
 }
 
+/* Called with the writer lock held, like record_success(), so that the
+ * status follows the order of the attempts. */
 static void record_failure(snapconf *h, const snapconf_error *e)
 {
     pthread_mutex_lock(&h->status_lock);
@@ -348,7 +353,7 @@ static void publish(snapconf *h, snapconf_snap *snap)
 {
     snap->generation = ++h->generation;
     atomic_store_explicit(&snap->refs, 1, memory_order_relaxed);
-    snapconf_snap *old = rcu_xchg_pointer(&h->current, snap);
+    snapconf_snap *old = EXCHANGE_CURRENT(h, snap);
     record_success(h, snap, true);
     snapconf__log(h, SNAPCONF_LOG_INFO, "published generation %llu from %s (%zu bytes)",
                   (unsigned long long)snap->generation, h->path, snap->memory);
@@ -413,13 +418,12 @@ int snapconf__reload(snapconf *h, snapconf_error *err)
     pthread_mutex_lock(&h->writer);
     tls_writer_of = h;
     int rc = reload_locked(h, &e);
+    if (rc)
+        record_failure(h, &e);
     tls_writer_of = NULL;
     pthread_mutex_unlock(&h->writer);
-    if (rc) {
-        record_failure(h, &e);
-        if (err)
-            *err = e;
-    }
+    if (rc && err)
+        *err = e;
     return rc;
 }
 
@@ -476,7 +480,7 @@ int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options
 
 void snapconf__publish_fini(snapconf *h)
 {
-    snapconf_snap *old = rcu_xchg_pointer(&h->current, NULL);
+    snapconf_snap *old = EXCHANGE_CURRENT(h, NULL);
     if (old) {
         synchronize_rcu();
         GRACE_PERIOD_WRITER_WAITED(h);
