@@ -420,7 +420,8 @@ SNAPCONF_API bool snapconf_node_quoted(const snapconf_node *node);
  * threads, and - when the file changes - builds a complete new snapshot off
  * to the side, validates it and swaps it in with one atomic pointer
  * exchange.  The old snapshot is freed only after every reader that could
- * see it has finished (an RCU grace period, liburcu's "bulletproof" flavor).
+ * see it has finished (an RCU grace period, liburcu's "bulletproof" flavor),
+ * by a reclaimer thread of the handle's that blocks every signal.
  *
  * Readers never wait, never see a half-built config and never touch freed
  * memory.  Threads need no registration: any thread may read, including
@@ -488,8 +489,11 @@ SNAPCONF_API void snapconf_snap_release(const snapconf_snap *snap);
 /*
  * Reloads the file now, synchronously, on the calling thread: read, build,
  * validate, publish (unless the bytes are identical to the current
- * snapshot's, which publishes nothing), notify subscribers, wait for the
- * grace period and free the old snapshot.  Returns 0 when the file is live
+ * snapshot's, which publishes nothing) and notify subscribers.  The old
+ * snapshot is freed after a grace period by the handle's reclaimer thread
+ * (with SNAPCONF_WATCH_EXTERNAL, which wants no hidden thread, by this call,
+ * which then waits for the grace period); at most 4 wait at a time, beyond
+ * which this call waits for the reclaimer.  Returns 0 when the file is live
  * (newly published or unchanged), else the load's error, also recorded in
  * the status; the current snapshot then keeps serving.  Returns
  * SNAPCONF_EDEADLK, doing nothing, when called from inside a read-side

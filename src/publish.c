@@ -22,6 +22,7 @@
 #include "loader.h"
 #include "path.h"
 #include "publish.h"
+#include "reclaim.h"
 #include "snapshot.h"
 
 #include <limits.h>
@@ -38,30 +39,6 @@ struct snapconf__sub {
     snapconf_change_fn cb;
     void *userdata;
 };
-
-/*
- * ThreadSanitizer cannot see the ordering an RCU grace period provides
- * (liburcu is not instrumented, and membarrier is invisible to it), so in
- * TSan builds the read side releases, and the writer acquires after
- * synchronize_rcu, on one address per handle: exactly the happens-before
- * edge a grace period guarantees, and nothing more.
- */
-#if defined(__SANITIZE_THREAD__)
-#define SNAPCONF_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SNAPCONF_TSAN 1
-#endif
-#endif
-#ifdef SNAPCONF_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define GRACE_PERIOD_READER_DONE(h) __tsan_release(&(h)->current)
-#define GRACE_PERIOD_WRITER_WAITED(h) __tsan_acquire(&(h)->current)
-#else
-#define GRACE_PERIOD_READER_DONE(h) ((void)0)
-#define GRACE_PERIOD_WRITER_WAITED(h) ((void)0)
-#endif
 
 /* The same instructions as rcu_dereference and rcu_xchg_pointer on the
  * platforms liburcu supports (a plain load, a locked exchange), written as
@@ -161,7 +138,7 @@ void snapconf_snap_end(snapconf *h, const snapconf_snap *snap)
 {
     (void)snap;
     if (h) {
-        GRACE_PERIOD_READER_DONE(h);
+        snapconf__tsan_reader_done(&h->current);
         rcu_read_unlock();
     }
 }
@@ -173,7 +150,7 @@ const snapconf_snap *snapconf_snap_hold(snapconf *h)
     rcu_read_lock();
     snapconf_snap *s = DEREF_CURRENT(h);
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-    GRACE_PERIOD_READER_DONE(h);
+    snapconf__tsan_reader_done(&h->current);
     rcu_read_unlock();
     return s;
 }
@@ -341,14 +318,9 @@ static void notify(snapconf *h, const snapconf_snap *old_snap, const snapconf_sn
 /* ------------------------------------------------------------------------- */
 /* The writer                                                                 */
 
-static void unref(snapconf_snap *s)
-{
-    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
-        snapconf_snap_free(s);
-}
-
-/* Swaps snap in, tells subscribers, and frees the old snapshot once no
- * reader can still see it.  Called with the writer lock held. */
+/* Swaps snap in, tells subscribers, and hands the old snapshot to the
+ * reclaimer, which frees it once no reader can still see it.  Called with
+ * the writer lock held. */
 static void publish(snapconf *h, snapconf_snap *snap)
 {
     snap->generation = ++h->generation;
@@ -359,9 +331,7 @@ static void publish(snapconf *h, snapconf_snap *snap)
                   (unsigned long long)snap->generation, h->path, snap->memory);
     if (old) {
         notify(h, old, snap);
-        synchronize_rcu();
-        GRACE_PERIOD_WRITER_WAITED(h);
-        unref(old);
+        snapconf__retire(&h->reclaim, old);
     }
 }
 
@@ -471,6 +441,15 @@ int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options
         h->opts = *opts;
     else
         snapconf_options_init(&h->opts);
+    /* Hosts running their own event loop asked for no hidden thread: there
+     * the writer waits for grace periods itself. */
+    bool threaded = h->opts.watch != SNAPCONF_WATCH_EXTERNAL;
+    int rc = snapconf__reclaim_start(&h->reclaim, threaded, &h->current);
+    if (rc) {
+        free(h->path);
+        return snapconf__error(err, SNAPCONF_ESYS, path, 0, 0,
+                               "cannot start the reclaimer thread: %s", strerror(-rc));
+    }
     pthread_mutex_init(&h->writer, NULL);
     pthread_mutex_init(&h->status_lock, NULL);
     pthread_mutex_init(&h->subs_lock, NULL);
@@ -481,10 +460,11 @@ int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options
 void snapconf__publish_fini(snapconf *h)
 {
     snapconf_snap *old = EXCHANGE_CURRENT(h, NULL);
+    snapconf__reclaim_stop(&h->reclaim);
     if (old) {
         synchronize_rcu();
-        GRACE_PERIOD_WRITER_WAITED(h);
-        unref(old);
+        snapconf__tsan_writer_waited(&h->current);
+        snapconf__snap_unref(old);
     }
     for (size_t i = 0; i < h->nsubs; i++)
         free(h->subs[i].prefix);

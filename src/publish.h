@@ -6,6 +6,7 @@
 #ifndef SNAPCONF_PUBLISH_H
 #define SNAPCONF_PUBLISH_H
 
+#include "reclaim.h"
 #include "snapconf.h"
 
 #include <pthread.h>
@@ -31,6 +32,7 @@ struct snapconf {
     int next_sub_id;
 
     struct snapconf__watch *watch;
+    struct snapconf__reclaim reclaim;
 };
 
 /* Sets up the publication side of a handle (no snapshot yet). */

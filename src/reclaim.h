@@ -1,0 +1,51 @@
+/*
+ * Reclaiming retired snapshots after an RCU grace period, off the writer's
+ * path.  urcu-bp's synchronize_rcu() can take 10 ms when readers are busy
+ * (it sleeps once its short spin fails), which would cap a writer that waits
+ * itself at about 100 publications a second.  A reclaimer thread of our own
+ * waits instead, one grace period for a whole batch; unlike liburcu's
+ * call_rcu workers it blocks every signal and is joined at close.  At most
+ * SNAPCONF__RETIRE_MAX snapshots wait at once: a writer that would exceed
+ * that waits for the reclaimer (back-pressure), so memory stays bounded.
+ */
+#ifndef SNAPCONF_RECLAIM_H
+#define SNAPCONF_RECLAIM_H
+
+#include "snapconf.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#define SNAPCONF__RETIRE_MAX 4
+
+struct snapconf__reclaim {
+    pthread_mutex_t lock;
+    pthread_cond_t work, room;
+    snapconf_snap *retired[SNAPCONF__RETIRE_MAX];
+    size_t n;
+    size_t most; /* the largest number ever waiting */
+    bool stop;
+    bool threaded;
+    pthread_t thread;
+    void *sync_addr; /* for ThreadSanitizer's view of the grace period */
+};
+
+/* Starts the reclaimer; with threaded false (hosts that want no hidden
+ * thread), snapconf__retire() waits for the grace period itself. */
+int snapconf__reclaim_start(struct snapconf__reclaim *r, bool threaded, void *sync_addr);
+
+/* Hands over a snapshot that readers may still see; it is freed once a
+ * grace period has passed and nobody holds it. */
+void snapconf__retire(struct snapconf__reclaim *r, snapconf_snap *snap);
+
+/* Reclaims everything still waiting and stops the thread. */
+void snapconf__reclaim_stop(struct snapconf__reclaim *r);
+
+/* Drops one reference; frees the snapshot at zero. */
+void snapconf__snap_unref(snapconf_snap *snap);
+
+/* The grace-period edge for ThreadSanitizer (no-ops otherwise). */
+void snapconf__tsan_reader_done(void *sync_addr);
+void snapconf__tsan_writer_waited(void *sync_addr);
+
+#endif
