@@ -10,7 +10,9 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_FILE  := packaging/debian-build-deps.txt
 DEPS       := $(shell sed -e 's/\#.*//' $(DEPS_FILE))
 
-.PHONY: all deps configure build test demo bench clean format distclean
+ASAN_DIR   ?= build-asan
+
+.PHONY: all deps configure build test test-main test-asan demo bench clean format distclean
 
 all: build
 
@@ -39,8 +41,22 @@ configure: deps $(BUILD_DIR)/CMakeCache.txt
 build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
-	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+# The whole suite in the normal build, then again with AddressSanitizer and
+# UndefinedBehaviorSanitizer (everything but the benchmarks, the main
+# reader/writer torture included).
+test: test-main test-asan
+
+test-main: build
+	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -LE torture -j $(JOBS)
+	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -L torture
+
+test-asan: deps
+	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSNAPCONF_SANITIZE=address,undefined
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -LE "bench|torture" -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -R '^live_torture$$'
 
 demo: build
 	@sh scripts/demo.sh $(BUILD_DIR)
@@ -55,4 +71,4 @@ clean:
 	-$(CMAKE) --build $(BUILD_DIR) --target clean
 
 distclean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
