@@ -1,8 +1,8 @@
 /*
  * live_demo: a program embedding libsnapconf, for `make demo`.
  *
- * Two reader threads print server.port and the generation they see every
- * 250 ms, lock-free, while something else edits the file; the new values
+ * Two reader threads print server.port and the generation they see about
+ * twice a second, lock-free, while something else edits the file; the new values
  * appear without a restart, and a broken edit is reported while the old
  * values keep serving.  Runs for the number of seconds given (default 6).
  *
@@ -43,7 +43,7 @@ static void *reader_main(void *arg)
         printf("  reader %d: generation %" PRIu64 ": server.port=%" PRId64 " logging.level=%s\n",
                r->id, gen, port, level);
         fflush(stdout);
-        sleep_ms(250 + 40 * r->id);
+        sleep_ms(400 + 60 * r->id);
     }
     return NULL;
 }
