@@ -154,6 +154,22 @@ typedef int (*snapconf_validate_fn)(void *userdata, const snapconf_snap *candida
  */
 typedef void (*snapconf_log_fn)(void *userdata, snapconf_log_level level, const char *message);
 
+/* What one reload attempt of a live handle did, for metrics. */
+typedef struct snapconf_reload_report {
+    int code;               /* 0, or the failure's SNAPCONF_E* code */
+    bool published;         /* a new generation went live */
+    uint64_t generation;    /* the live generation after the attempt */
+    int64_t duration_ns;    /* reading, building, validating and publishing */
+    const snapconf_error *error; /* the failure, NULL on success */
+} snapconf_reload_report;
+
+/*
+ * Called after every reload attempt (success, unchanged content, or
+ * failure), on the writer's thread, with a report borrowed for the call.
+ * Same rules as the log callback.
+ */
+typedef void (*snapconf_reload_fn)(void *userdata, const snapconf_reload_report *report);
+
 /*
  * Limits and settings for loading and for live handles.  Always start from
  * snapconf_options_init() so that fields added by later versions get their
@@ -175,8 +191,10 @@ typedef struct snapconf_options {
     snapconf_log_fn log; /* NULL: the library is silent */
     void *log_userdata;
     snapconf_log_level log_level; /* most verbose level passed to log; default INFO */
+    snapconf_reload_fn on_reload; /* NULL: no reports */
+    void *on_reload_userdata;
 
-    uint64_t reserved_[8]; /* for fields added later; keep zero */
+    uint64_t reserved_[6]; /* for fields added later; keep zero */
 } snapconf_options;
 
 #define SNAPCONF_DEFAULT_MAX_FILE_SIZE ((size_t)64 << 20)

@@ -382,14 +382,38 @@ static int reload_locked(snapconf *h, snapconf_error *e)
     return rc;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void report(snapconf *h, int rc, uint64_t before, int64_t started, const snapconf_error *e)
+{
+    if (!h->opts.on_reload)
+        return;
+    snapconf_reload_report r = {
+        .code = rc,
+        .published = h->generation != before,
+        .generation = h->generation,
+        .duration_ns = mono_ns() - started,
+        .error = rc ? e : NULL,
+    };
+    h->opts.on_reload(h->opts.on_reload_userdata, &r);
+}
+
 int snapconf__reload(snapconf *h, snapconf_error *err)
 {
     snapconf_error e;
     pthread_mutex_lock(&h->writer);
     tls_writer_of = h;
+    int64_t started = mono_ns();
+    uint64_t before = h->generation;
     int rc = reload_locked(h, &e);
     if (rc)
         record_failure(h, &e);
+    report(h, rc, before, started, &e);
     tls_writer_of = NULL;
     pthread_mutex_unlock(&h->writer);
     if (rc && err)
