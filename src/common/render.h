@@ -8,8 +8,8 @@
  * are written out in full (JSON has none; for YAML it keeps the output
  * independent of how the source was written).
  */
-#ifndef SNAPCONF_CLI_RENDER_H
-#define SNAPCONF_CLI_RENDER_H
+#ifndef SNAPCONF_RENDER_H
+#define SNAPCONF_RENDER_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -56,4 +56,4 @@ int render_json(FILE *out, const snapconf_node *node, render_error *err);
  */
 int render_yaml(FILE *out, const snapconf_node *node, render_error *err);
 
-#endif /* SNAPCONF_CLI_RENDER_H */
+#endif /* SNAPCONF_RENDER_H */
