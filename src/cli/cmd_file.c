@@ -1,77 +1,16 @@
 /*
- * cmd_file.c - the commands that read a configuration file directly:
- * get, dump and check.
- *
- * They share one argument parser: each command passes only its own long
- * options, so getopt rejects the others' options for it.
+ * cmd_file.c - get, dump and check: their command lines, and their work
+ * when --file names the configuration file to read.  Without --file they
+ * ask snapconfd (cmd_daemon.c) and print the same.
  */
 #include "cli.h"
 #include "render.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-/* getopt_long codes of the options that have no short form. */
-enum { OPT_JSON = 256, OPT_FORMAT };
-
-/* Returned by parse_args() when the command should go on. */
-#define PARSE_GO_ON (-1)
-
-struct file_args {
-    const char *file;    /* --file */
-    const char *format;  /* --format, or "json" for --json; NULL if neither */
-    bool json;           /* --json */
-    const char *operand; /* the first operand */
-    int n_operands;
-};
-
-static void add_operand(struct file_args *args, const char *arg)
-{
-    if (args->n_operands++ == 0)
-        args->operand = arg;
-}
-
-/*
- * Parses argv into args.  Returns PARSE_GO_ON, or the exit code when the
- * command is done already (--help, or an option getopt rejected and has
- * reported).
- */
-static int parse_args(const struct cli_command *cmd, int argc, char **argv,
-                      const struct option *longopts, struct file_args *args)
-{
-    int c;
-
-    memset(args, 0, sizeof(*args));
-    /* "-" hands operands back in order as code 1, so "get PATH --file F"
-     * works as "get --file F PATH" does, even under POSIXLY_CORRECT. */
-    while ((c = getopt_long(argc, argv, "-f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 1:
-            add_operand(args, optarg);
-            break;
-        case 'f':
-            args->file = optarg;
-            break;
-        case 'h':
-            return cli_print_help(cmd);
-        case OPT_JSON:
-            args->json = true;
-            args->format = "json";
-            break;
-        case OPT_FORMAT:
-            args->format = optarg;
-            break;
-        default:
-            return cli_try_help(cmd);
-        }
-    }
-    /* Whatever follows "--" is an operand even if it starts with '-'. */
-    while (optind < argc)
-        add_operand(args, argv[optind++]);
-    return PARSE_GO_ON;
-}
 
 /*
  * Loads file into *out.  On failure prints the library's message, which
@@ -105,9 +44,9 @@ static int report_render_error(const char *file, const render_error *err)
 
 /* ---- get ---------------------------------------------------------------- */
 
-/* Compiles the path first, so that a malformed one is reported with its
+/* The path is compiled first, so that a malformed one is reported with its
  * column, as a usage error, before the file is even read. */
-static int compile_path(const struct cli_command *cmd, const char *text, snapconf_path **out)
+int cli_compile_path(const struct cli_command *cmd, const char *text, snapconf_path **out)
 {
     snapconf_error err;
     int rc;
@@ -127,7 +66,7 @@ static int compile_path(const struct cli_command *cmd, const char *text, snapcon
 }
 
 static int print_value(const snapconf_snap *snap, const snapconf_path *path,
-                       const struct file_args *args)
+                       const struct cli_args *args)
 {
     const snapconf_node *node;
     render_error err;
@@ -135,7 +74,7 @@ static int print_value(const snapconf_snap *snap, const snapconf_path *path,
 
     if (rc == SNAPCONF_ENOTFOUND) {
         cli_error("%s: %s in %s", args->operand, snapconf_strerror(rc), args->file);
-        cli_explain_missing(snap, args->operand);
+        cli_explain_missing(snapconf_snap_root(snap), args->operand);
         return CLI_EXIT_NOTFOUND;
     }
     if (rc < 0) {
@@ -149,24 +88,21 @@ static int print_value(const snapconf_snap *snap, const snapconf_path *path,
 static int cmd_get(const struct cli_command *cmd, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"file", required_argument, NULL, 'f'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTION_FILE, CLI_OPTION_SOCKET, CLI_OPTION_JSON, CLI_OPTION_HELP, CLI_OPTION_END,
     };
-    struct file_args args;
+    struct cli_args args;
     snapconf_path *path = NULL;
     snapconf_snap *snap = NULL;
-    int rc = parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_args(cmd, argc, argv, options, &args);
 
-    if (rc != PARSE_GO_ON)
+    if (rc != CLI_PARSE_GO_ON)
         return rc;
-    if (args.file == NULL)
-        return cli_usage_error(cmd, "missing --file FILE");
     if (args.n_operands != 1)
         return cli_usage_error(cmd, args.n_operands == 0 ? "missing PATH" : "too many arguments");
+    if (args.file == NULL)
+        return cli_daemon_get(cmd, &args);
 
-    rc = compile_path(cmd, args.operand, &path);
+    rc = cli_compile_path(cmd, args.operand, &path);
     if (rc == CLI_EXIT_OK)
         rc = load_file(args.file, &snap);
     if (rc == CLI_EXIT_OK)
@@ -180,9 +116,11 @@ const struct cli_command cli_cmd_get = {
     .name = "get",
     .run = cmd_get,
     .summary = "Print the value at a path",
-    .help = "Usage: snapconf get --file FILE [--json] PATH\n"
+    .help = "Usage: snapconf get [--json] PATH\n"
+            "       snapconf get --file FILE [--json] PATH\n"
             "\n"
-            "Prints the value at PATH in the configuration file FILE.\n"
+            "Prints the value at PATH in snapconfd's current configuration, or with\n"
+            "--file in the configuration file FILE.  Both print the same.\n"
             "\n"
             "A string prints as it is, without quotes; null, true and false as those\n"
             "words; an int in decimal; a float in the shortest form that reads back as\n"
@@ -196,14 +134,16 @@ const struct cli_command cli_cmd_get = {
             "starts with '-'.  Options and PATH may come in any order.\n"
             "\n"
             "Options:\n"
-            "  -f, --file FILE  the configuration file to read\n"
-            "      --json       print the value as JSON, scalars too (a string gets its\n"
-            "                   quotes and escapes); JSON has no infinities or NaN, so\n"
-            "                   those print as the strings \".inf\", \"-.inf\", \".nan\"\n"
-            "  -h, --help       show this help and exit\n"
+            "  -f, --file FILE        the configuration file to read, without snapconfd\n"
+            "      --socket SOCKET    snapconfd's socket (see 'snapconf --help')\n"
+            "      --json             print the value as JSON, scalars too (a string gets\n"
+            "                         its quotes and escapes); JSON has no infinities or\n"
+            "                         NaN, so those print as the strings \".inf\", \"-.inf\",\n"
+            "                         \".nan\"\n"
+            "  -h, --help             show this help and exit\n"
             "\n"
             "Exit status: 0 found, 1 no value at PATH, 2 usage error or malformed PATH,\n"
-            "4 FILE invalid or unreadable, 5 internal error.\n",
+            "3 snapconfd unreachable, 4 FILE invalid or unreadable, 5 internal error.\n",
 };
 
 /* ---- dump --------------------------------------------------------------- */
@@ -211,27 +151,24 @@ const struct cli_command cli_cmd_get = {
 static int cmd_dump(const struct cli_command *cmd, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"file", required_argument, NULL, 'f'},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTION_FILE, CLI_OPTION_SOCKET, {"format", required_argument, NULL, CLI_OPT_FORMAT},
+        CLI_OPTION_JSON, CLI_OPTION_HELP,   CLI_OPTION_END,
     };
-    struct file_args args;
+    struct cli_args args;
     snapconf_snap *snap = NULL;
     render_error err;
     bool yaml;
-    int rc = parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_args(cmd, argc, argv, options, &args);
 
-    if (rc != PARSE_GO_ON)
+    if (rc != CLI_PARSE_GO_ON)
         return rc;
-    if (args.file == NULL)
-        return cli_usage_error(cmd, "missing --file FILE");
     if (args.n_operands > 0)
         return cli_usage_error(cmd, "unexpected argument '%s'", args.operand);
     yaml = args.format != NULL && strcmp(args.format, "yaml") == 0;
     if (!yaml && args.format != NULL && strcmp(args.format, "json") != 0)
         return cli_usage_error(cmd, "unknown format '%s' (use json or yaml)", args.format);
+    if (args.file == NULL)
+        return cli_daemon_dump(cmd, &args, yaml);
 
     rc = load_file(args.file, &snap);
     if (rc != CLI_EXIT_OK)
@@ -247,47 +184,88 @@ const struct cli_command cli_cmd_dump = {
     .name = "dump",
     .run = cmd_dump,
     .summary = "Print the whole configuration as JSON or YAML",
-    .help = "Usage: snapconf dump --file FILE [--format json|yaml]\n"
+    .help = "Usage: snapconf dump [--format json|yaml]\n"
+            "       snapconf dump --file FILE [--format json|yaml]\n"
             "\n"
-            "Prints the whole configuration in FILE as the snapshot holds it: anchors,\n"
-            "aliases and merge keys resolved, keys in document order.\n"
+            "Prints snapconfd's current configuration, or with --file the whole\n"
+            "configuration in FILE, as the snapshot holds it: anchors, aliases and\n"
+            "merge keys resolved, keys in document order.\n"
             "\n"
             "JSON has no infinities or NaN, so those print as the strings \".inf\",\n"
             "\"-.inf\" and \".nan\".  The YAML output loads back to the same values and\n"
             "types: strings that would read as another type, such as \"8080\", \"true\"\n"
-            "or \"\", are quoted.\n"
+            "or \"\", are quoted.  snapconfd serves JSON, which cannot tell the float\n"
+            ".inf from the string \".inf\" nor keep tags such as !color, so the YAML of\n"
+            "its configuration writes those as plain strings.\n"
             "\n"
             "Options:\n"
-            "  -f, --file FILE      the configuration file to read\n"
+            "  -f, --file FILE      the configuration file to read, without snapconfd\n"
+            "      --socket SOCKET  snapconfd's socket (see 'snapconf --help')\n"
             "      --format FORMAT  json (the default) or yaml\n"
             "      --json           the same as --format json\n"
             "  -h, --help           show this help and exit\n"
             "\n"
-            "Exit status: 0 success, 2 usage error, 4 FILE invalid or unreadable,\n"
-            "5 internal error.\n",
+            "Exit status: 0 success, 2 usage error, 3 snapconfd unreachable, 4 FILE\n"
+            "invalid or unreadable, 5 internal error.\n",
 };
 
 /* ---- check -------------------------------------------------------------- */
 
+/*
+ * check --json FILE: {"file": FILE, "valid": true}, or "valid": false with
+ * "error" shaped as snapconfd's "last_error" (code, message, file, line,
+ * column), on stdout either way.
+ */
+static int check_json(const char *file)
+{
+    snapconf_error err;
+    snapconf_snap *snap = NULL;
+    json_t *out, *error = NULL;
+    int rc;
+
+    memset(&err, 0, sizeof(err));
+    rc = snapconf_snap_load_file(file, &snap, &err);
+    snapconf_snap_free(snap);
+    if (rc < 0) {
+        error = json_pack("{s:s, s:s, s:s, s:i, s:i}", "code", snapconf_err_name(rc), "message",
+                          err.message[0] ? err.message : snapconf_strerror(rc), "file",
+                          err.file[0] ? err.file : file, "line", err.line, "column", err.column);
+        if (error == NULL)
+            return CLI_EXIT_INTERNAL;
+    }
+    out = json_pack("{s:s, s:b, s:o*}", "file", file, "valid", rc == 0, "error", error);
+    if (out == NULL || json_dumpf(out, stdout, JSON_COMPACT) < 0) {
+        json_decref(out);
+        return CLI_EXIT_INTERNAL;
+    }
+    json_decref(out);
+    fputc('\n', stdout);
+    if (rc == 0)
+        return CLI_EXIT_OK;
+    return rc == SNAPCONF_ENOMEM ? CLI_EXIT_INTERNAL : CLI_EXIT_CONFIG;
+}
+
 static int cmd_check(const struct cli_command *cmd, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTION_FILE, CLI_OPTION_SOCKET, CLI_OPTION_JSON, CLI_OPTION_HELP, CLI_OPTION_END,
     };
-    struct file_args args;
+    struct cli_args args;
     snapconf_snap *snap = NULL;
-    int rc = parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_args(cmd, argc, argv, options, &args);
 
-    if (rc != PARSE_GO_ON)
+    if (rc != CLI_PARSE_GO_ON)
         return rc;
     if (args.file != NULL && args.n_operands > 0)
         return cli_usage_error(cmd, "give FILE either with --file or as an argument");
-    if (args.file == NULL && args.n_operands != 1)
-        return cli_usage_error(cmd, args.n_operands == 0 ? "missing FILE" : "too many arguments");
+    if (args.n_operands > 1)
+        return cli_usage_error(cmd, "too many arguments");
     if (args.file == NULL)
         args.file = args.operand;
+    if (args.file == NULL)
+        return cli_daemon_check(cmd, &args);
+    if (args.json)
+        return check_json(args.file);
 
     rc = load_file(args.file, &snap);
     if (rc == CLI_EXIT_OK)
@@ -300,16 +278,25 @@ const struct cli_command cli_cmd_check = {
     .name = "check",
     .run = cmd_check,
     .summary = "Check that a configuration file is valid",
-    .help = "Usage: snapconf check FILE\n"
-            "       snapconf check --file FILE\n"
+    .help = "Usage: snapconf check [--json] FILE\n"
+            "       snapconf check [--json] --file FILE\n"
+            "       snapconf check [--json]\n"
             "\n"
             "Loads FILE as a configuration and prints \"FILE: OK\" when it is valid.\n"
             "When it is not, prints why to stderr, starting with FILE:LINE:COLUMN.\n"
             "\n"
-            "Options:\n"
-            "  -f, --file FILE  the configuration file to check\n"
-            "  -h, --help       show this help and exit\n"
+            "Without FILE, asks snapconfd whether its latest load of its configuration\n"
+            "file succeeded: prints \"FILE: OK\" with the generation it serves, or the\n"
+            "error of the latest failed load (the daemon keeps serving the last good\n"
+            "configuration meanwhile).\n"
             "\n"
-            "Exit status: 0 valid, 2 usage error, 4 FILE invalid or unreadable,\n"
-            "5 internal error.\n",
+            "Options:\n"
+            "  -f, --file FILE      the configuration file to check\n"
+            "      --socket SOCKET  snapconfd's socket (see 'snapconf --help')\n"
+            "      --json           print {\"file\", \"valid\", \"error\"} as JSON on stdout,\n"
+            "                       \"error\" with code, message, file, line, column\n"
+            "  -h, --help           show this help and exit\n"
+            "\n"
+            "Exit status: 0 valid, 2 usage error, 3 snapconfd unreachable, 4 FILE\n"
+            "invalid or unreadable, 5 internal error.\n",
 };

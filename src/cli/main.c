@@ -1,12 +1,15 @@
 /*
  * main.c - the snapconf command-line tool: global options, the command
- * table and the dispatch to a command's handler.
+ * table, the option parser the commands share and the dispatch to a
+ * command's handler.
  *
  * Results go to stdout, errors to stderr, and the exit code says what
  * happened (see cli.h), so that scripts can use the tool without parsing
  * messages.
  */
 #include "cli.h"
+#include "client.h"
+#include "curl_load.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,11 +30,11 @@ static const struct cli_command cli_cmd_help = {
 
 /* Every command, in the order "snapconf --help" lists them. */
 static const struct cli_command *const commands[] = {
-    &cli_cmd_get,
-    &cli_cmd_dump,
-    &cli_cmd_check,
-    &cli_cmd_help,
+    &cli_cmd_get,    &cli_cmd_dump,  &cli_cmd_check, &cli_cmd_status,
+    &cli_cmd_reload, &cli_cmd_watch, &cli_cmd_help,  &cli_cmd_paths,
 };
+
+const char *cli_global_socket;
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -41,8 +44,12 @@ static const char exit_status_help[] =
     "  1  no value at the given path\n"
     "  2  usage error: unknown command or option, missing argument,\n"
     "     malformed path\n"
-    "  4  the configuration file is invalid or cannot be read\n"
-    "  5  internal error: out of memory, output cannot be written\n";
+    "  3  snapconfd cannot be reached, or it dropped or refused the connection\n"
+    "  4  the configuration file is invalid or cannot be read (for the daemon:\n"
+    "     its latest load or the reload failed; it keeps serving the last good\n"
+    "     configuration)\n"
+    "  5  internal error: out of memory, output cannot be written, an answer\n"
+    "     from snapconfd that makes no sense\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -79,22 +86,85 @@ int cli_print_help(const struct cli_command *cmd)
     return CLI_EXIT_OK;
 }
 
+static void add_operand(struct cli_args *args, const char *arg)
+{
+    if (args->n_operands++ == 0)
+        args->operand = arg;
+}
+
+int cli_parse_args(const struct cli_command *cmd, int argc, char **argv,
+                   const struct option *longopts, struct cli_args *args)
+{
+    int c;
+
+    memset(args, 0, sizeof(*args));
+    args->socket = cli_global_socket;
+    /* "-" hands operands back in order as code 1, so "get PATH --file F"
+     * works as "get --file F PATH" does, even under POSIXLY_CORRECT. */
+    while ((c = getopt_long(argc, argv, "-f:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 1:
+            add_operand(args, optarg);
+            break;
+        case 'f':
+            args->file = optarg;
+            break;
+        case 'h':
+            return cli_print_help(cmd);
+        case CLI_OPT_JSON:
+            args->json = true;
+            args->format = "json";
+            break;
+        case CLI_OPT_FORMAT:
+            args->format = optarg;
+            break;
+        case CLI_OPT_SOCKET:
+            if (optarg[0] == '\0')
+                return cli_usage_error(cmd, "--socket needs a path, not an empty string");
+            args->socket = optarg;
+            break;
+        case CLI_OPT_SINCE:
+            args->since = optarg;
+            break;
+        case CLI_OPT_COMPLETE:
+            args->complete = optarg;
+            break;
+        default:
+            return cli_try_help(cmd);
+        }
+    }
+    /* Whatever follows "--" is an operand even if it starts with '-'. */
+    while (optind < argc)
+        add_operand(args, argv[optind++]);
+    return CLI_PARSE_GO_ON;
+}
+
 static void print_usage(FILE *out)
 {
-    fputs("Usage: snapconf [--help] [--version] COMMAND [ARGS...]\n"
+    fputs("Usage: snapconf [--help] [--version] [--socket SOCKET] COMMAND [ARGS...]\n"
           "\n"
-          "Reads snapconf configuration files.\n"
+          "Reads snapconf configurations: from snapconfd, the daemon serving the\n"
+          "live configuration, or with --file straight from a file.\n"
           "\n"
           "Commands:\n",
           out);
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (!commands[i]->hidden)
+            fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    }
     fputs("\n"
           "Options:\n"
-          "  -h, --help     show this help and exit\n"
-          "  -V, --version  show the version and exit\n"
+          "      --socket SOCKET  snapconfd's socket, for every command (see below)\n"
+          "  -h, --help           show this help and exit\n"
+          "  -V, --version        show the version and exit\n"
           "\n"
-          "Run 'snapconf COMMAND --help' for the arguments of a command.\n"
+          "Run 'snapconf COMMAND --help' for the arguments of a command.  get,\n"
+          "dump, check, status, reload and watch take --json for output meant for\n"
+          "programs.\n"
+          "\n"
+          "The commands without --file ask snapconfd on the Unix socket given by\n"
+          "--socket, else $SNAPCONF_SOCKET, else $RUNTIME_DIRECTORY/snapconf.sock,\n"
+          "else " CLI_DEFAULT_SOCKET ".\n"
           "\n",
           out);
     fputs(exit_status_help, out);
@@ -156,6 +226,7 @@ static int run(int argc, char **argv)
     static const struct option options[] = {
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"socket", required_argument, NULL, CLI_OPT_SOCKET},
         {NULL, 0, NULL, 0},
     };
     static char prog[] = "snapconf";
@@ -173,6 +244,14 @@ static int run(int argc, char **argv)
         case 'V':
             printf("snapconf %s\n", snapconf_version_string());
             return CLI_EXIT_OK;
+        case CLI_OPT_SOCKET:
+            if (optarg[0] == '\0') {
+                cli_error("--socket needs a path, not an empty string");
+                fputs("Try 'snapconf --help'.\n", stderr);
+                return CLI_EXIT_USAGE;
+            }
+            cli_global_socket = optarg;
+            break;
         default:
             fputs("Try 'snapconf --help'.\n", stderr);
             return CLI_EXIT_USAGE;
@@ -210,5 +289,8 @@ static int finish_output(int rc)
 
 int main(int argc, char **argv)
 {
-    return finish_output(run(argc, argv));
+    int rc = finish_output(run(argc, argv));
+
+    cli_curl_unload();
+    return rc;
 }

@@ -115,21 +115,28 @@ static size_t unquote_key(const char *seg, size_t len, char *buf)
     return n;
 }
 
-/* Writes key as a path segment: bare, or in double quotes with \" and \\
- * when it holds a character that the path syntax gives a meaning. */
-static void write_key(FILE *f, const char *key)
+bool cli_write_key(FILE *f, const char *key, size_t len)
 {
-    if (key[0] != '\0' && strpbrk(key, ".[]\"") == NULL) {
-        fputs(key, f);
-        return;
+    /* The library's canonical form: bare unless the key is empty or holds
+     * a character that the path syntax gives a meaning. */
+    bool bare = len > 0;
+
+    if (memchr(key, '\0', len) != NULL)
+        return false;
+    for (size_t i = 0; i < len && bare; i++)
+        bare = strchr(".[]\"", key[i]) == NULL;
+    if (bare) {
+        fwrite(key, 1, len, f);
+        return true;
     }
     fputc('"', f);
-    for (const char *p = key; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
+    for (size_t i = 0; i < len; i++) {
+        if (key[i] == '"' || key[i] == '\\')
             fputc('\\', f);
-        fputc(*p, f);
+        fputc(key[i], f);
     }
     fputc('"', f);
+    return true;
 }
 
 /*
@@ -138,7 +145,7 @@ static void write_key(FILE *f, const char *key)
  * corrected path has a value, so that a typo in the middle gets the whole
  * path back ("databse.primary.host"), and dropped otherwise.
  */
-static void print_suggestion(const snapconf_snap *snap, const char *path, size_t parent_len,
+static void print_suggestion(const snapconf_node *root, const char *path, size_t parent_len,
                              const char *key, const char *rest)
 {
     const snapconf_node *found;
@@ -149,14 +156,14 @@ static void print_suggestion(const snapconf_snap *snap, const char *path, size_t
     if (f == NULL)
         return;
     fprintf(f, "%.*s%s", (int)parent_len, path, parent_len > 0 ? "." : "");
-    write_key(f, key);
+    cli_write_key(f, key, strlen(key));
     long corrected_len = ftell(f);
     fputs(rest, f);
     if (fclose(f) != 0) {
         free(text);
         return;
     }
-    if (rest[0] != '\0' && corrected_len > 0 && snapconf_find(snap, text, &found) != 0)
+    if (rest[0] != '\0' && corrected_len > 0 && snapconf_node_find(root, text, &found) != 0)
         text[corrected_len] = '\0';
     fprintf(stderr, "snapconf: did you mean '%s'?\n", text);
     free(text);
@@ -166,7 +173,7 @@ static void print_suggestion(const snapconf_snap *snap, const char *path, size_t
  * Says why segment seg (len bytes, as written in the path) has no value in
  * parent, the node at the first parent_len bytes of path.
  */
-static void explain_segment(const snapconf_snap *snap, const snapconf_node *parent,
+static void explain_segment(const snapconf_node *root, const snapconf_node *parent,
                             const char *path, size_t parent_len, const char *seg, size_t len)
 {
     snapconf_type type = snapconf_node_type(parent);
@@ -187,7 +194,7 @@ static void explain_segment(const snapconf_snap *snap, const snapconf_node *pare
         size_t wantlen = unquote_key(seg, len, want);
         const char *key = closest_key(parent, want, wantlen);
         if (key != NULL)
-            print_suggestion(snap, path, parent_len, key, seg + len);
+            print_suggestion(root, path, parent_len, key, seg + len);
         free(want);
     } else {
         fprintf(stderr, "snapconf: %.*s is a scalar (%s), not a mapping or a sequence\n", wlen,
@@ -195,9 +202,9 @@ static void explain_segment(const snapconf_snap *snap, const snapconf_node *pare
     }
 }
 
-void cli_explain_missing(const snapconf_snap *snap, const char *path)
+void cli_explain_missing(const snapconf_node *root, const char *path)
 {
-    const snapconf_node *node = snapconf_snap_root(snap);
+    const snapconf_node *node = root;
     size_t done = 0; /* bytes of path resolved so far, to node */
 
     while (path[done] != '\0') {
@@ -214,7 +221,7 @@ void cli_explain_missing(const snapconf_snap *snap, const char *path)
         rc = snapconf_node_find(node, text, &next);
         free(text);
         if (rc == SNAPCONF_ENOTFOUND) {
-            explain_segment(snap, node, path, done, seg, len);
+            explain_segment(root, node, path, done, seg, len);
             return;
         }
         if (rc < 0)

@@ -20,6 +20,13 @@ mkdir -p "$3" || exit 1
 tmp=$(mktemp -d "$3/cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
+# Whatever the environment says, the daemon commands must find no daemon
+# here: the socket named is one that does not exist.
+nosock=$tmp/none.sock
+SNAPCONF_SOCKET=$nosock
+export SNAPCONF_SOCKET
+unset RUNTIME_DIRECTORY
+
 cases=0
 failures=0
 name=
@@ -243,9 +250,11 @@ run "get --file without argument" get server.port --file
 expect_status 2
 expect_err "requires an argument"
 
+# Without --file, get asks snapconfd: here there is none.
 run "get without --file" get server.port
-expect_status 2
-expect_err "missing --file"
+expect_status 3
+expect_no_out
+expect_err_line 1 "snapconf: cannot reach snapconfd at $nosock: No such file or directory (is it running? set --socket or SNAPCONF_SOCKET)"
 
 run "get without PATH" get --file "$conf"
 expect_status 2
@@ -291,8 +300,10 @@ run "check missing file" check "$tmp/missing.yaml"
 expect_status 4
 expect_err "$tmp/missing\.yaml"
 
+# Without FILE, check asks snapconfd how its latest load went.
 run "check without FILE" check
-expect_status 2
+expect_status 3
+expect_err "cannot reach snapconfd at $nosock"
 
 run "check two FILEs" check "$conf" "$conf"
 expect_status 2
@@ -365,14 +376,20 @@ run "--help" --help
 expect_status 0
 expect_no_err
 for want in "^Usage: snapconf " "^  get  *Print the value at a path" "^  dump " "^  check " \
-    "^Exit status:" "^  1  no value at the given path" "^  4  the configuration file"; do
+    "^  status " "^  reload " "^  watch " "--socket SOCKET" "SNAPCONF_SOCKET" \
+    "RUNTIME_DIRECTORY" "/run/snapconf/snapconf.sock" \
+    "^Exit status:" "^  1  no value at the given path" "^  3  snapconfd cannot be reached" \
+    "^  4  the configuration file"; do
     grep -q -e "$want" "$tmp/out" || fail "help lacks '$want'"
 done
+# paths is for shell completion, not listed.
+grep -q -e "^  paths" "$tmp/out" && fail "help lists the hidden paths command"
 
 run "get --help" get --help
 expect_status 0
 expect_no_err
-grep -q -e "^Usage: snapconf get --file FILE" "$tmp/out" || fail "no usage line"
+grep -q -e "^Usage: snapconf get \[--json\] PATH" "$tmp/out" || fail "no usage line"
+grep -q -e "^       snapconf get --file FILE \[--json\] PATH" "$tmp/out" || fail "no --file usage line"
 grep -q -e '"\.inf"' "$tmp/out" || fail "JSON infinity not documented"
 cp "$tmp/out" "$tmp/get-help"
 run "help get" help get
@@ -402,6 +419,202 @@ expect_err "unknown command 'frobnicate'"
 run "unknown global option" --bogus
 expect_status 2
 expect_no_out
+
+# ---- the daemon's commands, with no daemon ----------------------------------
+
+# The message names the socket tried, wherever its path came from.
+unreachable="No such file or directory (is it running? set --socket or SNAPCONF_SOCKET)"
+for cmd in "get server.port" "get --json server.port" dump "dump --format yaml" status \
+    "status --json" reload "reload --json" watch "watch server" "watch --since 3" check \
+    "check --json" paths "paths --complete server."; do
+    # shellcheck disable=SC2086 # the words of $cmd are separate arguments
+    run "$cmd without a daemon" $cmd
+    expect_status 3
+    expect_no_out
+    expect_err_line 1 "snapconf: cannot reach snapconfd at $nosock: $unreachable"
+done
+
+run "--socket after the command" get --socket "$tmp/a.sock" server.port
+expect_status 3
+expect_err_line 1 "snapconf: cannot reach snapconfd at $tmp/a.sock: $unreachable"
+run "--socket before the command" --socket "$tmp/b.sock" status
+expect_status 3
+expect_err_line 1 "snapconf: cannot reach snapconfd at $tmp/b.sock: $unreachable"
+run "--socket after beats before" --socket "$tmp/b.sock" dump --socket "$tmp/c.sock"
+expect_status 3
+expect_err_line 1 "snapconf: cannot reach snapconfd at $tmp/c.sock: $unreachable"
+
+name="RUNTIME_DIRECTORY"
+cases=$((cases + 1))
+SNAPCONF_SOCKET= RUNTIME_DIRECTORY="$tmp/rt:$tmp/other" "$bin" status >"$tmp/out" 2>"$tmp/err"
+status=$?
+expect_status 3
+expect_err_line 1 "snapconf: cannot reach snapconfd at $tmp/rt/snapconf.sock: $unreachable"
+
+name="SNAPCONF_SOCKET beats RUNTIME_DIRECTORY"
+cases=$((cases + 1))
+RUNTIME_DIRECTORY="$tmp/rt" "$bin" status >"$tmp/out" 2>"$tmp/err"
+status=$?
+expect_status 3
+expect_err "at $nosock:"
+
+name="the default socket"
+cases=$((cases + 1))
+SNAPCONF_SOCKET= "$bin" reload >"$tmp/out" 2>"$tmp/err"
+status=$?
+if [ -e /run/snapconf/snapconf.sock ]; then
+    echo "skipped: a daemon listens on /run/snapconf/snapconf.sock" >&2
+else
+    expect_status 3
+    expect_err_line 1 "snapconf: cannot reach snapconfd at /run/snapconf/snapconf.sock: $unreachable"
+fi
+
+# A socket left behind by a dead daemon, and a file that is no socket.
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+        "$tmp/stale.sock"
+    run "stale socket" get --socket "$tmp/stale.sock" server.port
+    expect_status 3
+    expect_err_line 1 "snapconf: cannot reach snapconfd at $tmp/stale.sock: Connection refused (is it running? set --socket or SNAPCONF_SOCKET)"
+fi
+: >"$tmp/plain.sock"
+run "not a socket" status --socket "$tmp/plain.sock"
+expect_status 3
+expect_err "cannot reach snapconfd at $tmp/plain\.sock: Connection refused"
+
+long=$tmp/$(printf '%0120d' 0).sock
+for cmd in status watch; do
+    run "$cmd: socket path too long" "$cmd" --socket "$long"
+    expect_status 3
+    expect_err "cannot reach snapconfd at $long: the socket path is longer than 107 bytes"
+done
+
+# ---- the daemon's commands: usage errors, before any connection ------------
+
+usage() {
+    expected_err=$1
+    shift
+    run "usage: $*" "$@"
+    expect_status 2
+    expect_no_out
+    expect_err "$expected_err"
+}
+usage "unexpected argument 'now'" status now
+usage "unexpected argument 'now'" reload now
+usage "unrecognized option '--file'" status --file "$conf"
+usage "unrecognized option '--file'" reload --file "$conf"
+usage "unrecognized option '--file'" watch --file "$conf"
+usage "unrecognized option '--format'" status --format yaml
+usage "unrecognized option '--bogus'" watch --bogus
+usage "too many arguments" watch server logging
+usage "too many arguments" check "$conf" "$conf"
+usage "give FILE either with --file or as an argument" check --file "$conf" "$conf"
+usage "--since needs a generation number, not 'x'" watch --since x
+usage "--since needs a generation number, not '-1'" watch --since=-1
+usage "--since needs a generation number, not '99999999999999999999'" \
+    watch --since 99999999999999999999
+usage "requires an argument" watch --since
+usage "invalid path 'server\.\.port'" watch server..port
+usage "invalid path 'server\.\.port'" get server..port
+usage "unknown format 'xml'" dump --format xml
+usage "--socket needs a path" get --socket '' server.port
+usage "--socket needs a path" --socket '' status
+usage "requires an argument" status --socket
+usage "Try 'snapconf --help'" --socket
+usage "missing PATH" get
+usage "too many arguments" get server.port server.host
+usage "unexpected argument 'x'" paths x
+
+# ---- help of the daemon's commands ------------------------------------------
+
+for cmd in status reload watch dump check; do
+    run "$cmd --help" "$cmd" --help
+    expect_status 0
+    expect_no_err
+    grep -q -e "^Usage: snapconf $cmd" "$tmp/out" || fail "no usage line"
+    grep -q -e "--socket SOCKET" "$tmp/out" || fail "--socket not documented"
+    grep -q -e "--json" "$tmp/out" || fail "--json not documented"
+done
+run "watch --help" watch --help
+grep -q -e "GENERATION PATH OLD -> NEW" "$tmp/out" || fail "the line format is not documented"
+grep -q -e "(absent)" "$tmp/out" || fail "(absent) is not documented"
+run "paths --help" help paths
+expect_status 0
+grep -q -e "^Usage: snapconf paths" "$tmp/out" || fail "no usage line"
+
+# ---- check --json -----------------------------------------------------------
+
+run "check --json valid" check --json "$conf"
+expect_status 0
+expect_out "{\"file\":\"$conf\",\"valid\":true}"
+run "check --json invalid" check --json --file "$here/dup.yaml"
+expect_status 4
+expect_out "{\"file\":\"$here/dup.yaml\",\"valid\":false,\"error\":{\"code\":\"SNAPCONF_EPARSE\",\"message\":\"$here/dup.yaml:3:3: duplicate key 'port' (first defined at line 2)\",\"file\":\"$here/dup.yaml\",\"line\":3,\"column\":3}}"
+
+# ---- paths (for shell completion) -------------------------------------------
+
+run "paths --file" paths --file "$conf"
+expect_status 0
+expect_no_err
+for want in service service.name server.tls.enabled 'upstreams[0]' 'upstreams[2].retries' \
+    'labels."app.kubernetes.io/name"' labels.team 'logging.outputs[1]' motd; do
+    grep -q -x -F -e "$want" "$tmp/out" || fail "no '$want' in the paths"
+done
+[ "$(sed -n 1p "$tmp/out")" = service ] || fail "paths do not start at the first key"
+while IFS= read -r p; do
+    "$bin" get --file "$conf" "$p" >/dev/null 2>&1 || fail "listed path '$p' has no value"
+done <"$tmp/out"
+
+run "paths of types.yaml" paths --file "$here/types.yaml"
+expect_status 0
+for want in keys.8080 'keys."a.b"' 'keys.""' keys.true 'others.nested[1][1][0]' \
+    'anchors.merged.x'; do
+    grep -q -x -F -e "$want" "$tmp/out" || fail "no '$want' in the paths"
+done
+grep -q -F -e 'ey"' "$tmp/out" && fail "a key with a NUL byte is listed"
+
+complete_ok() {
+    word=$1
+    shift
+    run "paths --complete '$word'" paths --file "$conf" --complete "$word"
+    expect_status 0
+    expect_no_err
+    printf '%s\n' "$@" >"$tmp/want"
+    cmp -s "$tmp/want" "$tmp/out" || fail "candidates differ:
+$(diff "$tmp/want" "$tmp/out")"
+}
+complete_ok '' service. server. defaults. database. logging. features. upstreams[ labels. motd
+complete_ok serv service. server.
+complete_ok server.t server.tls.
+complete_ok server.tls. server.tls.enabled server.tls.cert server.tls.key server.tls.min_version
+complete_ok 'upstreams[' 'upstreams[0].' 'upstreams[1].' 'upstreams[2].'
+complete_ok 'upstreams[1' 'upstreams[1].'
+complete_ok 'upstreams[1].' 'upstreams[1].name' 'upstreams[1].url' 'upstreams[1].weight' \
+    'upstreams[1].retries'
+complete_ok 'labels.' 'labels."app.kubernetes.io/name"' 'labels."app.kubernetes.io/part-of"' \
+    labels.team
+complete_ok 'labels."app.kubernetes.io/p' 'labels."app.kubernetes.io/part-of"'
+complete_ok 'logging.outputs[' 'logging.outputs[0]' 'logging.outputs[1]'
+run "paths --complete under a missing key" paths --file "$conf" --complete nothing.x
+expect_status 1
+expect_no_out
+
+# The commands that read a file do not load libcurl (curl_load.h): its
+# thirty-odd libraries would cost more than the whole command.
+name="get --file without libcurl"
+cases=$((cases + 1))
+LD_DEBUG=files "$bin" get --file "$conf" server.port >/dev/null 2>"$tmp/err"
+if grep -q "file=libsnapconf" "$tmp/err"; then
+    grep -q "file=libcurl" "$tmp/err" && fail "libcurl was loaded"
+else
+    echo "skipped: LD_DEBUG says nothing here" >&2
+fi
+name="get without --file loads libcurl"
+cases=$((cases + 1))
+LD_DEBUG=files "$bin" get server.port >/dev/null 2>"$tmp/err"
+if grep -q "file=libsnapconf" "$tmp/err"; then
+    grep -q "file=libcurl" "$tmp/err" || fail "libcurl was not loaded"
+fi
 
 name="write error"
 cases=$((cases + 1))
