@@ -380,7 +380,7 @@ static unsigned get_watch(struct api_ctx *ctx, const struct api_request *req, bo
         return error_fmt(out, 503, "too_many_watchers",
                          "too many watch streams are open; try again later");
     case EVENTS_ESHUTDOWN:
-        return error_fmt(out, 503, "internal", "the daemon is shutting down");
+        return error_fmt(out, 503, "shutting_down", "the daemon is shutting down");
     default:
         return error_fmt(out, 500, "internal", "out of memory");
     }
