@@ -132,6 +132,22 @@ int cli_daemon_get(const struct cli_command *cmd, const struct cli_args *args)
 
 /* ---- dump --------------------------------------------------------------- */
 
+/* YAML comes rendered by the daemon (GET /v1/snapshot?format=yaml), with
+ * the same renderer as dump --file: JSON would lose tags, .inf and .nan. */
+static int dump_yaml(const char *socket)
+{
+    const char *target = "/v1/snapshot?format=yaml";
+    struct cli_response resp;
+    int rc = cli_http(socket, "GET", target, CLI_TIMEOUT_DEFAULT, false, &resp);
+
+    if (rc == CLI_EXIT_OK && resp.status != 200)
+        rc = cli_report_answer(&resp, socket, "GET /v1/snapshot?format=yaml");
+    else if (rc == CLI_EXIT_OK && fwrite(resp.body, 1, resp.len, stdout) != resp.len)
+        rc = CLI_EXIT_INTERNAL;
+    cli_response_free(&resp);
+    return rc;
+}
+
 int cli_daemon_dump(const struct cli_command *cmd, const struct cli_args *args, bool yaml)
 {
     const char *socket = cli_socket_path(args->socket);
@@ -139,14 +155,17 @@ int cli_daemon_dump(const struct cli_command *cmd, const struct cli_args *args, 
     snapconf_snap *snap = NULL;
     const snapconf_node *config;
     render_error err;
-    int rc = fetch_json(socket, "/v1/snapshot", &resp, &snap);
+    int rc;
 
     (void)cmd;
+    if (yaml)
+        return dump_yaml(socket);
+    rc = fetch_json(socket, "/v1/snapshot", &resp, &snap);
     if (rc == CLI_EXIT_OK) {
         config = cli_member(snapconf_snap_root(snap), "config");
         if (config == NULL)
             rc = missing_field(socket, "/v1/snapshot", "config");
-        else if ((yaml ? render_yaml(stdout, config, &err) : render_json(stdout, config, &err)) < 0)
+        else if (render_json(stdout, config, &err) < 0)
             rc = report_render_error(socket, &err);
     }
     snapconf_snap_free(snap);

@@ -17,6 +17,7 @@
 
 #define CT_JSON "application/json"
 #define CT_SSE "text/event-stream"
+#define CT_YAML "application/yaml; charset=utf-8"
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
 /* Methods an endpoint accepts, for routing and for the Allow header. */
@@ -215,7 +216,36 @@ static unsigned get_key(struct api_ctx *ctx, const char *text, struct api_respon
 
 /* ---- GET /v1/snapshot ------------------------------------------------------ */
 
-static unsigned get_snapshot(struct api_ctx *ctx, struct api_response *out)
+/* The whole config as YAML, rendered as `snapconf dump --file` renders it:
+ * JSON cannot carry tags, .inf or .nan, so a YAML client asks for this. */
+static unsigned get_snapshot_yaml(struct api_ctx *ctx, struct api_response *out)
+{
+    const snapconf_snap *snap = snapconf_snap_hold(ctx->h);
+    uint64_t generation = snapconf_snap_generation(snap);
+    struct jsonw_buf b;
+    render_error rerr;
+    size_t len = 0;
+    int rc;
+
+    if (!jsonw_buf_open(&b)) {
+        snapconf_snap_release(snap);
+        return error_response(out, 500, "internal", "out of memory", true, generation, NULL);
+    }
+    rc = render_yaml(b.f, snapconf_snap_root(snap), &rerr);
+    snapconf_snap_release(snap);
+    char *body = jsonw_buf_close(&b, &len);
+    if (rc < 0 || body == NULL) {
+        free(body);
+        return error_response(out, 500, "internal", rc < 0 ? rerr.message : "out of memory", true,
+                              generation, NULL);
+    }
+    set_body(out, 200, CT_YAML, body, len);
+    if (out->status == 200)
+        add_generation(out, generation);
+    return out->status;
+}
+
+static unsigned get_snapshot_json(struct api_ctx *ctx, struct api_response *out)
 {
     const snapconf_snap *snap = snapconf_snap_hold(ctx->h);
     uint64_t generation = snapconf_snap_generation(snap);
@@ -243,6 +273,17 @@ static unsigned get_snapshot(struct api_ctx *ctx, struct api_response *out)
     if (out->status == 200)
         add_generation(out, generation);
     return out->status;
+}
+
+static unsigned get_snapshot(struct api_ctx *ctx, const struct api_request *req,
+                             struct api_response *out)
+{
+    if (req->format == NULL || strcmp(req->format, "json") == 0)
+        return get_snapshot_json(ctx, out);
+    if (strcmp(req->format, "yaml") == 0)
+        return get_snapshot_yaml(ctx, out);
+    return error_fmt(out, 400, "bad_request", "format must be json or yaml, not '%.64s'",
+                     req->format);
 }
 
 /* ---- GET /v1/status -------------------------------------------------------- */
@@ -547,7 +588,7 @@ unsigned api_handle(struct api_ctx *ctx, const struct api_request *req, struct a
     case EP_KEYS:
         return get_key(ctx, key, out);
     case EP_SNAPSHOT:
-        return get_snapshot(ctx, out);
+        return get_snapshot(ctx, req, out);
     case EP_STATUS:
         return get_status(ctx, out);
     case EP_WATCH:

@@ -39,6 +39,7 @@ struct api_request {
     const char *path;
     const char *prefix;        /* ?prefix= */
     const char *since;         /* ?since= */
+    const char *format;        /* ?format= (json or yaml, for /v1/snapshot) */
     const char *last_event_id; /* the Last-Event-ID header (SSE reconnection) */
     size_t url_length;         /* of the raw request target, for the 414 check */
     bool bad_encoding;         /* the target held %00, which no C string can carry */

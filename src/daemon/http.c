@@ -253,6 +253,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     } else {
         req.prefix = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "prefix");
         req.since = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "since");
+        req.format = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "format");
         req.last_event_id =
             MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Last-Event-ID");
         api_handle(d->api, &req, &resp);

@@ -401,6 +401,19 @@ static void test_snapshot(void **state)
     json_decref(want);
     http_resp_free(&r);
 
+    /* ?format=yaml: the same generation, rendered as YAML. */
+    r = http_get(f, "/v1/snapshot?format=yaml");
+    expect_status(&r, 200, "GET /v1/snapshot?format=yaml");
+    assert_int_equal(http_gen_header(&r, "GET /v1/snapshot?format=yaml"), g + 1);
+    assert_non_null(strstr(r.body, "port: 9090\n"));
+    http_resp_free(&r);
+    r = http_get(f, "/v1/snapshot?format=json");
+    expect_status(&r, 200, "GET /v1/snapshot?format=json");
+    http_resp_free(&r);
+    r = http_get(f, "/v1/snapshot?format=xml");
+    expect_error(&r, 400, "bad_request", "GET /v1/snapshot?format=xml");
+    http_resp_free(&r);
+
     dt_stop(f);
 }
 

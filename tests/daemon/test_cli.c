@@ -209,9 +209,15 @@ static void test_dump(void **state)
     json_decref(a);
     cmd_result_free(&d);
 
-    /* YAML: loads back (with dump --file) to the same config. */
+    /* YAML: byte for byte what dump --file prints, and it loads back
+     * (with dump --file) to the same config. */
     d = run_cli(f, "dump", "--format", "yaml");
     expect_code(&d, 0, "snapconf dump --format yaml");
+    struct cmd_result file_yaml = run_cli(f, "dump", "--format", "yaml", "--file", f->conf);
+    expect_code(&file_yaml, 0, "snapconf dump --format yaml --file");
+    if (strcmp(d.out, file_yaml.out) != 0)
+        fail_msg("dump --format yaml printed:\n%s\nbut with --file:\n%s", d.out, file_yaml.out);
+    cmd_result_free(&file_yaml);
     char yaml[PATH_MAX];
     dt_path(yaml, f, "dumped.yaml");
     live_put_trunc(yaml, d.out);
@@ -228,6 +234,22 @@ static void test_dump(void **state)
 
     d = run_cli(f, "dump", "--format", "xml");
     expect_code(&d, 2, "snapconf dump --format xml");
+    cmd_result_free(&d);
+
+    /* What JSON cannot carry (tags, .inf, .nan) survives a YAML dump
+     * through the daemon as it does from the file. */
+    long long g = dt_generation(f);
+    live_put_rename(f->conf, "a: .inf\nb: -.inf\nc: .nan\nd: !custom tagged\ne: !!str 12\n"
+                            "f: [1, '2', ~]\n");
+    dt_expect_exactly(f, g + 1);
+    d = run_cli(f, "dump", "--format", "yaml");
+    expect_code(&d, 0, "snapconf dump --format yaml (tags and .inf)");
+    file_yaml = run_cli(f, "dump", "--format", "yaml", "--file", f->conf);
+    expect_code(&file_yaml, 0, "snapconf dump --format yaml --file (tags and .inf)");
+    assert_non_null(strstr(file_yaml.out, "!custom"));
+    if (strcmp(d.out, file_yaml.out) != 0)
+        fail_msg("dump --format yaml printed:\n%s\nbut with --file:\n%s", d.out, file_yaml.out);
+    cmd_result_free(&file_yaml);
     cmd_result_free(&d);
 
     dt_stop(f);
