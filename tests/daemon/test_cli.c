@@ -240,7 +240,7 @@ static void test_dump(void **state)
      * through the daemon as it does from the file. */
     long long g = dt_generation(f);
     live_put_rename(f->conf, "a: .inf\nb: -.inf\nc: .nan\nd: !custom tagged\ne: !!str 12\n"
-                            "f: [1, '2', ~]\n");
+                             "f: [1, '2', ~]\n");
     dt_expect_exactly(f, g + 1);
     d = run_cli(f, "dump", "--format", "yaml");
     expect_code(&d, 0, "snapconf dump --format yaml (tags and .inf)");
