@@ -347,7 +347,7 @@ static long anchor_add(snapconf__builder *b, const char *name)
     } else {
         size_t mask = b->anchor_index_cap - 1;
         size_t pos = name_hash(name) & mask;
-        while (b->anchor_index[pos] && strcmp(b->anchors[b->anchor_index[pos] - 1].name, name))
+        while (b->anchor_index[pos] && strcmp(b->anchors[b->anchor_index[pos] - 1].name, name) != 0)
             pos = (pos + 1) & mask;
         b->anchor_index[pos] = (uint32_t)b->anchors_len;
     }

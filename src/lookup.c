@@ -67,6 +67,7 @@ int snapconf_find_path(const snapconf_snap *snap, const snapconf_path *path,
 
 /* The getters: find, then read the node.  One macro keeps the eight
  * variants (string path and compiled path, four types) identical. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): the arguments are a name and types */
 #define SNAPCONF_GETTER_(fname, ptype, find, ctype, nodefn)                                        \
     int fname(const snapconf_snap *snap, ptype path, ctype *out)                                   \
     {                                                                                              \
@@ -76,6 +77,7 @@ int snapconf_find_path(const snapconf_snap *snap, const snapconf_path *path,
         int rc = find(snap, path, &n);                                                             \
         return rc ? rc : nodefn;                                                                   \
     }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 SNAPCONF_GETTER_(snapconf_get_str, const char *, snapconf_find, const char *,
                  snapconf_node_str(n, out, NULL))

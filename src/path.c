@@ -212,9 +212,9 @@ const char *snapconf_path_str(const snapconf_path *path)
 int snapconf__path_find(const snapconf_snap *snap, const snapconf_path *path,
                         const struct snapconf_node **out)
 {
-    _Atomic uint64_t *memo =
-        path->memo_slot >= 0 ? (_Atomic uint64_t *)&snap->memo[path->memo_slot] : NULL;
-    if (memo) {
+    bool memoized = path->memo_slot >= 0;
+    _Atomic uint64_t *memo = memoized ? (_Atomic uint64_t *)&snap->memo[path->memo_slot] : NULL;
+    if (memoized) {
         uint64_t m = atomic_load_explicit(memo, memory_order_relaxed);
         if ((m & ~SNAPCONF__MEMO_NODE_MASK) == path->memo_tag) {
             uint64_t node = m & SNAPCONF__MEMO_NODE_MASK;
@@ -227,7 +227,7 @@ int snapconf__path_find(const snapconf_snap *snap, const snapconf_path *path,
     const struct snapconf_node *n = NULL;
     int rc = snapconf__path_walk(snap->root, path, &n);
     uint64_t node = rc ? SNAPCONF__MEMO_ABSENT : (uint64_t)(n - snap->nodes) + 1;
-    if (memo && node <= SNAPCONF__MEMO_ABSENT)
+    if (memoized && node <= SNAPCONF__MEMO_ABSENT)
         atomic_store_explicit(memo, path->memo_tag | node, memory_order_relaxed);
     if (rc == 0)
         *out = n;

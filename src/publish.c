@@ -243,6 +243,7 @@ struct change_list {
     size_t len, cap;
     char *paths; /* all paths, NUL-separated; items point here after collection */
     size_t paths_len, paths_cap;
+    snapconf_change *scratch; /* len entries: one subscriber's share */
 };
 
 static int collect(void *userdata, const snapconf_change *c)
@@ -268,6 +269,7 @@ static int collect(void *userdata, const snapconf_change *c)
     memcpy(l->paths + l->paths_len, c->path, plen);
     l->items[l->len] = *c;
     /* The offset now, the pointer once the buffer stops moving. */
+    /* NOLINTNEXTLINE(performance-no-int-to-ptr): an offset, turned back later */
     l->items[l->len].path = (const char *)(uintptr_t)l->paths_len;
     l->len++;
     l->paths_len += plen;
@@ -286,33 +288,42 @@ static void notify_one(const struct snapconf__sub *sub, const snapconf_snap *old
         sub->cb(sub->userdata, old_snap, new_snap, scratch, n);
 }
 
-static void notify(snapconf *h, const snapconf_snap *old_snap, const snapconf_snap *new_snap)
+/* The changes subscribers are to hear of, computed before the swap, so
+ * that running out of memory fails the reload instead of publishing a
+ * snapshot its subscribers are never told about.  A subscription made
+ * while a reload is under way may or may not hear of it, as before. */
+static int collect_changes(snapconf *h, const snapconf_snap *old_snap,
+                           const snapconf_snap *new_snap, struct change_list *all)
 {
     pthread_mutex_lock(&h->subs_lock);
-    if (h->nsubs == 0) {
-        pthread_mutex_unlock(&h->subs_lock);
-        return;
-    }
-    struct change_list all = {0};
-    snapconf_change *scratch = NULL;
-    int rc = snapconf_diff(old_snap, new_snap, collect, &all);
-    if (rc == 0 && all.len) {
-        for (size_t i = 0; i < all.len; i++)
-            all.items[i].path = all.paths + (uintptr_t)all.items[i].path;
-        scratch = malloc(all.len * sizeof *scratch);
-        rc = scratch ? 0 : SNAPCONF_ENOMEM;
-    }
-    if (rc)
-        snapconf__log(h, SNAPCONF_LOG_ERROR,
-                      "out of memory computing changes for generation %llu; subscribers were "
-                      "not notified",
-                      (unsigned long long)new_snap->generation);
-    for (size_t i = 0; rc == 0 && i < h->nsubs && all.len; i++)
-        notify_one(&h->subs[i], old_snap, new_snap, &all, scratch);
+    bool any = h->nsubs > 0;
     pthread_mutex_unlock(&h->subs_lock);
-    free(scratch);
-    free(all.items);
-    free(all.paths);
+    if (!any || !old_snap)
+        return 0;
+    int rc = snapconf_diff(old_snap, new_snap, collect, all);
+    if (rc == 0 && all->len) {
+        for (size_t i = 0; i < all->len; i++)
+            all->items[i].path = all->paths + (uintptr_t)all->items[i].path;
+        all->scratch = malloc(all->len * sizeof *all->scratch);
+        rc = all->scratch ? 0 : SNAPCONF_ENOMEM;
+    }
+    return rc;
+}
+
+static void change_list_free(struct change_list *all)
+{
+    free(all->scratch);
+    free(all->items);
+    free(all->paths);
+}
+
+static void notify(snapconf *h, const snapconf_snap *old_snap, const snapconf_snap *new_snap,
+                   const struct change_list *all)
+{
+    pthread_mutex_lock(&h->subs_lock);
+    for (size_t i = 0; i < h->nsubs && all->len; i++)
+        notify_one(&h->subs[i], old_snap, new_snap, all, all->scratch);
+    pthread_mutex_unlock(&h->subs_lock);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -320,9 +331,16 @@ static void notify(snapconf *h, const snapconf_snap *old_snap, const snapconf_sn
 
 /* Swaps snap in, tells subscribers, and hands the old snapshot to the
  * reclaimer, which frees it once no reader can still see it.  Called with
- * the writer lock held. */
-static void publish(snapconf *h, snapconf_snap *snap)
+ * the writer lock held.  Fails, publishing nothing and keeping snap the
+ * caller's, only when the changes for subscribers cannot be computed. */
+static int publish(snapconf *h, snapconf_snap *snap, snapconf_error *e)
 {
+    struct change_list all = {0};
+    if (collect_changes(h, h->current, snap, &all) != 0) {
+        change_list_free(&all);
+        return snapconf__error(e, SNAPCONF_ENOMEM, h->path, 0, 0,
+                               "out of memory computing the changes for subscribers");
+    }
     snap->generation = ++h->generation;
     atomic_store_explicit(&snap->refs, 1, memory_order_relaxed);
     snapconf_snap *old = EXCHANGE_CURRENT(h, snap);
@@ -330,15 +348,17 @@ static void publish(snapconf *h, snapconf_snap *snap)
     snapconf__log(h, SNAPCONF_LOG_INFO, "published generation %llu from %s (%zu bytes)",
                   (unsigned long long)snap->generation, h->path, snap->memory);
     if (old) {
-        notify(h, old, snap);
+        notify(h, old, snap, &all);
         snapconf__retire(&h->reclaim, old);
     }
+    change_list_free(&all);
+    return 0;
 }
 
 void snapconf__publish_initial(snapconf *h, snapconf_snap *snap)
 {
     pthread_mutex_lock(&h->writer);
-    publish(h, snap);
+    (void)publish(h, snap, NULL); /* nothing to compare with: cannot fail */
     pthread_mutex_unlock(&h->writer);
 }
 
@@ -375,10 +395,10 @@ static int reload_locked(snapconf *h, snapconf_error *e)
     snapconf_snap *next = NULL;
     rc = snapconf__load_bytes(h->path, data, len, hash, &h->opts, &next, e);
     free(data);
-    if (rc == 0 && (rc = snapconf__validate(h, next, e)) != 0)
+    if (rc == 0 && (rc = snapconf__validate(h, next, e)) == 0)
+        rc = publish(h, next, e);
+    if (rc)
         snapconf_snap_free(next);
-    if (rc == 0)
-        publish(h, next);
     return rc;
 }
 

@@ -71,6 +71,7 @@ static void *reclaimer_main(void *arg)
         if (r->n == 0)
             break;
         size_t n = r->n;
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): batch holds pointers */
         memcpy(batch, r->retired, n * sizeof *batch);
         r->n = 0;
         pthread_mutex_unlock(&r->lock);

@@ -408,13 +408,12 @@ void cli_print_positioned(FILE *out, const snapconf_node *error)
     cli_member_int(error, "line", &line);
     cli_member_int(error, "column", &column);
     /* The library's messages start with "FILE:LINE:COLUMN: " already. */
-    if (flen > 0 && strncmp(msg, file, flen) == 0 && msg[flen] == ':')
-        fprintf(out, "%s\n", msg);
-    else if (flen > 0 && line > 0)
+    bool positioned = flen > 0 && strncmp(msg, file, flen) == 0 && msg[flen] == ':';
+    if (flen > 0 && !positioned && line > 0)
         fprintf(out, "%s:%lld:%lld: %s\n", file, (long long)line, (long long)column, msg);
-    else if (flen > 0)
+    else if (flen > 0 && !positioned)
         fprintf(out, "%s: %s\n", file, msg);
-    else if (line > 0)
+    else if (flen == 0 && line > 0)
         fprintf(out, "line %lld, column %lld: %s\n", (long long)line, (long long)column, msg);
     else
         fprintf(out, "%s\n", msg);

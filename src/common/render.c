@@ -81,6 +81,8 @@ static int read_scalar(const snapconf_node *node, struct scalar *sc, render_erro
         break;
     case SNAPCONF_TYPE_STRING:
         rc = snapconf_node_str(node, &sc->s, &sc->len);
+        if (rc == 0 && sc->s == NULL)
+            rc = SNAPCONF_EINVAL; /* the getter broke its contract */
         break;
     default:
         return render_fail(err, node, "not a scalar (type %d)", (int)sc->type);
@@ -101,11 +103,11 @@ static bool is_collection(const snapconf_node *node)
 int render_double(double v, char buf[RENDER_DOUBLE_MAX])
 {
     if (isnan(v)) {
-        strcpy(buf, ".nan");
+        snprintf(buf, RENDER_DOUBLE_MAX, ".nan");
         return 0;
     }
     if (isinf(v)) {
-        strcpy(buf, v < 0 ? "-.inf" : ".inf");
+        snprintf(buf, RENDER_DOUBLE_MAX, "%s", v < 0 ? "-.inf" : ".inf");
         return 0;
     }
     /* The C locale is in force (we never call setlocale), so strtod reads
@@ -321,14 +323,14 @@ static yaml_scalar_style_t string_style(const char *s, size_t len)
 /* render_double()'s text, made to read back as a float: "3" would be an
  * int, so it becomes "3.0", and "1e+100" becomes "1.0e+100", which YAML 1.1
  * readers also take for a float. */
-#define YAML_FLOAT_MAX (2 * RENDER_DOUBLE_MAX)
+#define YAML_FLOAT_MAX ((size_t)2 * RENDER_DOUBLE_MAX)
 
 static void yaml_float_text(double d, char buf[YAML_FLOAT_MAX])
 {
     char num[RENDER_DOUBLE_MAX];
 
     if (render_double(d, num) == 0 || strchr(num, '.') != NULL) {
-        strcpy(buf, num);
+        snprintf(buf, YAML_FLOAT_MAX, "%s", num);
         return;
     }
     char *e = strchr(num, 'e');
@@ -377,6 +379,32 @@ static int emit_plain(struct yaml_ctx *ctx, const snapconf_node *node, const cha
     return emit_scalar(ctx, node, NULL, text, strlen(text), YAML_PLAIN_SCALAR_STYLE);
 }
 
+/*
+ * libyaml's emitter writes a tag that starts with '!' as a shorthand (the
+ * "!" handle and the rest as its suffix) with ',', '[' and ']' left
+ * unescaped, and its parser, as YAML requires, takes those for the end of
+ * the tag.  The emitter offers no other form for such a tag (it writes the
+ * verbatim !<...> only when no handle matches), so it is refused instead.
+ */
+static bool tag_writable(const char *tag)
+{
+    return tag[0] != '!' || strpbrk(tag + 1, ",[]") == NULL;
+}
+
+static int emit_string(struct yaml_ctx *ctx, const snapconf_node *node, const struct scalar *sc)
+{
+    /* An application tag ("!color") is kept, so the string reloads with
+     * the same tag. */
+    const char *tag = snapconf_node_tag(node);
+
+    if (tag != NULL && !tag_writable(tag))
+        return render_fail(ctx->err, node,
+                           "the tag '%s' cannot be written as YAML (libyaml cannot write ',', "
+                           "'[' or ']' in a tag that starts with '!')",
+                           tag);
+    return emit_scalar(ctx, node, tag, sc->s, sc->len, string_style(sc->s, sc->len));
+}
+
 static int emit_scalar_node(struct yaml_ctx *ctx, const snapconf_node *node)
 {
     struct scalar sc;
@@ -395,11 +423,10 @@ static int emit_scalar_node(struct yaml_ctx *ctx, const snapconf_node *node)
     case SNAPCONF_TYPE_FLOAT:
         yaml_float_text(sc.d, buf);
         return emit_plain(ctx, node, buf);
+    case SNAPCONF_TYPE_STRING:
+        return emit_string(ctx, node, &sc);
     default:
-        /* An application tag ("!color") is kept, so the string reloads
-         * with the same tag. */
-        return emit_scalar(ctx, node, snapconf_node_tag(node), sc.s, sc.len,
-                           string_style(sc.s, sc.len));
+        return render_fail(ctx->err, node, "not a scalar (type %d)", (int)sc.type);
     }
 }
 

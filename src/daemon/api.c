@@ -323,6 +323,13 @@ static json_t *last_error_json(const snapconf_error *e)
                      "column", e->column);
 }
 
+/* Seconds with millisecond precision, as last_load_time shows them. */
+static double load_time_unix(int64_t ns)
+{
+    int64_t ms = ns / 1000000;
+    return (double)ms / 1e3;
+}
+
 static unsigned get_status(struct api_ctx *ctx, struct api_response *out)
 {
     snapconf_status_info *st = malloc(sizeof(*st));
@@ -344,7 +351,7 @@ static unsigned get_status(struct api_ctx *ctx, struct api_response *out)
         (json_int_t)generation, "source", jsonw_string(snapconf_snap_source(snap)), "content_hash",
         snapconf_snap_content_hash(snap), "watch", watch_name(st->watch), "watch_note",
         jsonw_string(st->watch_note), "last_load_time", time_iso(st->last_load_time_ns),
-        "last_load_time_unix", (double)(st->last_load_time_ns / 1000000) / 1e3, "reloads",
+        "last_load_time_unix", load_time_unix(st->last_load_time_ns), "reloads",
         (json_int_t)st->reloads, "failed_reloads", (json_int_t)st->failed_reloads, "last_reload_ok",
         st->last_reload_ok, "last_error", last_error_json(&st->last_error), "memory_bytes",
         (json_int_t)snapconf_snap_memory(snap), "nodes", (json_int_t)snapconf_snap_node_count(snap),

@@ -6,6 +6,7 @@
 
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -161,10 +162,8 @@ static bool host_is_loopback(const char *host)
     name[len] = '\0';
     if (strcasecmp(name, "localhost") == 0)
         return true;
-    unsigned a, b, c, d;
-    char extra;
-    return sscanf(name, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) == 4 && a == 127 && b < 256 &&
-           c < 256 && d < 256;
+    struct in_addr addr;
+    return inet_pton(AF_INET, name, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *connection, struct api_response *resp)

@@ -66,8 +66,9 @@ json_t *jsonw_string(const char *s)
     for (i = 0; i < n;) {
         size_t k = jsonw_utf8_seq((const unsigned char *)s + i, n - i);
         if (k == 0) {
-            memcpy(fixed + o, "\xef\xbf\xbd", 3);
-            o += 3;
+            fixed[o++] = (char)0xef;
+            fixed[o++] = (char)0xbf;
+            fixed[o++] = (char)0xbd;
             i++;
         } else {
             memcpy(fixed + o, s + i, k);

@@ -324,7 +324,7 @@ static void describe(const struct sockaddr_storage *ss, char *out, size_t outlen
 
 int listen_tcp(struct listener *out, const char *spec, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len;
     int one = 1;
 
@@ -374,7 +374,7 @@ int listen_activated(struct listener *out, size_t max, char *err, size_t errlen)
     for (int i = 0; i < n; i++) {
         int fd = SD_LISTEN_FDS_START + i;
         struct listener *l = &out[i];
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0};
         socklen_t len = sizeof(ss);
 
         init_listener(l);

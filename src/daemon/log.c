@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 /* Bytes of lines waiting for the log thread. */
-#define LOG_BUFFER (256 * 1024)
+#define LOG_BUFFER ((size_t)256 * 1024)
 /* How long dlog_stop() waits for the last lines to be written. */
 #define LOG_STOP_WAIT_MS 2000
 
@@ -56,8 +56,17 @@ static bool stderr_is_journal(void)
     const char *env = getenv("JOURNAL_STREAM");
     uintmax_t dev, ino;
     struct stat st;
+    char *end;
 
-    if (env == NULL || sscanf(env, "%ju:%ju", &dev, &ino) != 2)
+    if (env == NULL)
+        return false;
+    errno = 0;
+    dev = strtoumax(env, &end, 10);
+    if (errno != 0 || end == env || *end != ':')
+        return false;
+    env = end + 1;
+    ino = strtoumax(env, &end, 10);
+    if (errno != 0 || end == env || *end != '\0')
         return false;
     if (fstat(STDERR_FILENO, &st) < 0)
         return false;
