@@ -120,6 +120,7 @@ int snapconf_status(snapconf *h, snapconf_status_info *st)
     pthread_mutex_lock(&h->status_lock);
     *st = h->status;
     pthread_mutex_unlock(&h->status_lock);
+    snapconf__reclaim_counts(&h->reclaim, &st->retired, &st->retired_peak);
     return 0;
 }
 

@@ -74,9 +74,11 @@ static void *reclaimer_main(void *arg)
         /* NOLINTNEXTLINE(bugprone-sizeof-expression): batch holds pointers */
         memcpy(batch, r->retired, n * sizeof *batch);
         r->n = 0;
+        r->in_grace = n;
         pthread_mutex_unlock(&r->lock);
         reclaim_batch(r, batch, n);
         pthread_mutex_lock(&r->lock);
+        r->in_grace = 0;
         pthread_cond_broadcast(&r->room);
     }
     pthread_mutex_unlock(&r->lock);
@@ -112,9 +114,17 @@ void snapconf__retire(struct snapconf__reclaim *r, snapconf_snap *snap)
     while (r->n == SNAPCONF__RETIRE_MAX)
         pthread_cond_wait(&r->room, &r->lock);
     r->retired[r->n++] = snap;
-    if (r->n > r->most)
-        r->most = r->n;
+    if (r->n + r->in_grace > r->most)
+        r->most = r->n + r->in_grace;
     pthread_cond_signal(&r->work);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void snapconf__reclaim_counts(struct snapconf__reclaim *r, size_t *now, size_t *peak)
+{
+    pthread_mutex_lock(&r->lock);
+    *now = r->n + r->in_grace;
+    *peak = r->most;
     pthread_mutex_unlock(&r->lock);
 }
 

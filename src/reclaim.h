@@ -23,7 +23,8 @@ struct snapconf__reclaim {
     pthread_cond_t work, room;
     snapconf_snap *retired[SNAPCONF__RETIRE_MAX];
     size_t n;
-    size_t most; /* the largest number ever waiting */
+    size_t in_grace; /* taken by the reclaimer, waiting for their grace period */
+    size_t most;     /* the largest n + in_grace ever */
     bool stop;
     bool threaded;
     pthread_t thread;
@@ -37,6 +38,10 @@ int snapconf__reclaim_start(struct snapconf__reclaim *r, bool threaded, void *sy
 /* Hands over a snapshot that readers may still see; it is freed once a
  * grace period has passed and nobody holds it. */
 void snapconf__retire(struct snapconf__reclaim *r, snapconf_snap *snap);
+
+/* How many snapshots wait for a grace period now (queued or in the
+ * reclaimer's hands), and the most ever: at most 2 * SNAPCONF__RETIRE_MAX. */
+void snapconf__reclaim_counts(struct snapconf__reclaim *r, size_t *now, size_t *peak);
 
 /* Reclaims everything still waiting and stops the thread. */
 void snapconf__reclaim_stop(struct snapconf__reclaim *r);
