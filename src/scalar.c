@@ -143,23 +143,24 @@ static void c_locale_make(void)
 }
 
 /* strtod in the C locale whatever the host application set, so that "1.5"
- * never depends on the user's LC_NUMERIC. */
-static double parse_double(const char *s, size_t len)
+ * never depends on the user's LC_NUMERIC.  0, or SNAPCONF_ENOMEM when a
+ * long text cannot be copied. */
+static int parse_double(const char *s, size_t len, double *out)
 {
     char buf[128];
     char *heap = NULL, *text = buf;
     if (len >= sizeof buf) {
         heap = malloc(len + 1);
         if (!heap)
-            return NAN;
+            return SNAPCONF_ENOMEM;
         text = heap;
     }
     memcpy(text, s, len);
     text[len] = '\0';
     pthread_once(&c_locale_once, c_locale_make);
-    double d = c_locale ? strtod_l(text, NULL, c_locale) : strtod(text, NULL);
+    *out = c_locale ? strtod_l(text, NULL, c_locale) : strtod(text, NULL);
     free(heap);
-    return d;
+    return 0;
 }
 
 static bool match_special_float(const char *s, size_t len, double *out)
@@ -185,7 +186,9 @@ static int match_float(const char *s, size_t len, double *out)
         return 0;
     if (!float_syntax(s, len))
         return SNAPCONF_ETYPE;
-    *out = parse_double(s, len);
+    int rc = parse_double(s, len, out);
+    if (rc)
+        return rc;
     return isinf(*out) ? SNAPCONF_ERANGE : 0;
 }
 
@@ -252,10 +255,10 @@ int snapconf__parse_as(snapconf_type type, const char *s, size_t len,
         }
         if ((rc = match_int(s, len, &i)) == 0)
             out->v.d = (double)i;
-        else if (rc == SNAPCONF_ERANGE)
-            out->v.d = parse_double(s, len);
-        else
+        else if (rc != SNAPCONF_ERANGE)
             return SNAPCONF_ETYPE;
+        else if ((rc = parse_double(s, len, &out->v.d)) != 0)
+            return rc;
         break;
     }
     default:

@@ -97,7 +97,7 @@ static int interest_add(struct interest **ints, size_t *n, size_t *cap, const ch
         size_t c = *cap ? *cap * 2 : 8;
         struct interest *p = realloc(*ints, c * sizeof *p);
         if (!p)
-            return SNAPCONF_ENOMEM;
+            return -ENOMEM;
         *ints = p;
         *cap = c;
     }
@@ -108,7 +108,7 @@ static int interest_add(struct interest **ints, size_t *n, size_t *cap, const ch
     if (!it->dir || !it->name) {
         free(it->dir);
         free(it->name);
-        return SNAPCONF_ENOMEM;
+        return -ENOMEM;
     }
     (*n)++;
     return 0;
@@ -207,12 +207,13 @@ static int resolve(struct resolver *r)
 static void fall_back_to_polling(struct snapconf__watch *w, const char *why, int e);
 
 /* Brings the watches in line with a fresh resolution: new ones first, so
- * that no moment passes without a watch, then the stale ones go. */
+ * that no moment passes without a watch, then the stale ones go.  Returns
+ * 0 or -ENOMEM (negative errnos, like the watcher's other internals). */
 static int sync_watches(struct snapconf__watch *w)
 {
     struct resolver *r = calloc(1, sizeof *r);
     if (!r)
-        return SNAPCONF_ENOMEM;
+        return -ENOMEM;
     snprintf(r->todo, sizeof r->todo, "%s", w->abspath);
     int rc = resolve(r);
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
@@ -287,8 +288,12 @@ static void on_debounce(struct snapconf__watch *w)
     if (!w->pending)
         return;
     w->pending = false;
-    if (w->infd >= 0)
-        sync_watches(w);
+    /* Without memory for a fresh resolution the old watches stay: still
+     * right unless the symlink chain changed, which its next event retries. */
+    if (w->infd >= 0 && sync_watches(w) != 0)
+        snapconf__log(w->h, SNAPCONF_LOG_WARNING,
+                      "%s: out of memory resolving the path again; keeping the current watches",
+                      w->abspath);
     snapconf__reload(w->h, NULL);
 }
 

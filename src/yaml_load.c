@@ -97,7 +97,7 @@ static int check_file_kind(int fd, const char *path, size_t max, struct stat *st
 }
 
 /* Reads until end of file rather than trusting st_size: the file may be
- * growing or shrinking under us. */
+ * growing or shrinking under us (check_unchanged() then says so). */
 static int read_all(int fd, const char *path, size_t hint, size_t max, char **data,
                     size_t *len, snapconf_error *err)
 {
@@ -139,6 +139,25 @@ static int read_all(int fd, const char *path, size_t hint, size_t max, char **da
     return 0;
 }
 
+/* A file truncated, rewritten or appended to while it was read gives
+ * bytes that may be half of one version (a valid YAML prefix, or nothing
+ * at all): refuse them.  The writer's close will bring the next attempt. */
+static int check_unchanged(int fd, const char *path, const struct stat *before, size_t n,
+                           snapconf_error *err)
+{
+    struct stat after;
+    if (fstat(fd, &after) < 0)
+        return sys_error(err, errno, path, "inspect");
+    if (after.st_size == before->st_size && (uint64_t)after.st_size == n &&
+        after.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+        after.st_mtim.tv_nsec == before->st_mtim.tv_nsec)
+        return 0;
+    return snapconf__error_sys(err, EAGAIN, path,
+                               "the file changed while it was being read (%lld bytes before, "
+                               "%zu read, %lld after); try again once its writer is done",
+                               (long long)before->st_size, n, (long long)after.st_size);
+}
+
 int snapconf__read_file(const char *path, size_t max, char **data, size_t *len,
                         snapconf_error *err)
 {
@@ -147,10 +166,18 @@ int snapconf__read_file(const char *path, size_t max, char **data, size_t *len,
     if (fd < 0)
         return sys_error(err, errno, path, "open");
     struct stat st;
+    char *buf = NULL;
+    size_t n = 0;
     int rc = check_file_kind(fd, path, max, &st, err);
     if (rc == 0)
-        rc = read_all(fd, path, (size_t)st.st_size, max, data, len, err);
+        rc = read_all(fd, path, (size_t)st.st_size, max, &buf, &n, err);
+    if (rc == 0 && (rc = check_unchanged(fd, path, &st, n, err)) != 0)
+        free(buf);
     close(fd);
+    if (rc == 0) {
+        *data = buf;
+        *len = n;
+    }
     return rc;
 }
 
@@ -188,6 +215,9 @@ static int parser_error(const yaml_parser_t *p, const char *name, const char *da
     const char *problem = p->problem ? p->problem : "unknown problem";
     unsigned line, col;
     switch (p->error) {
+    case YAML_NO_ERROR:
+        /* A failure with no reason given: libyaml (0.2.5 and later) does
+         * not record two of its tag scanner's allocation failures. */
     case YAML_MEMORY_ERROR:
         return snapconf__error(err, SNAPCONF_ENOMEM, name, 0, 0, "out of memory while parsing");
     case YAML_READER_ERROR:
@@ -245,6 +275,8 @@ static snapconf_type core_tag_type(const char *suffix)
 static int scalar_error(const char *name, const struct snapconf__scalar_event *ev, int rc,
                         const char *tag, snapconf_type want, snapconf_error *err)
 {
+    if (rc == SNAPCONF_ENOMEM)
+        return snapconf__error(err, SNAPCONF_ENOMEM, name, 0, 0, "out of memory");
     char text[96];
     snapconf__excerpt(text, sizeof text, ev->text, ev->len, 64);
     if (rc == SNAPCONF_ERANGE && want == SNAPCONF_TYPE_FLOAT)
