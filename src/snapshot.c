@@ -37,6 +37,9 @@ void snapconf_options_init(snapconf_options *opts)
     opts->max_file_size = SNAPCONF_DEFAULT_MAX_FILE_SIZE;
     opts->max_depth = SNAPCONF_DEFAULT_MAX_DEPTH;
     opts->max_nodes = SNAPCONF_DEFAULT_MAX_NODES;
+    opts->watch = SNAPCONF_WATCH_THREAD;
+    opts->debounce_ms = SNAPCONF_DEFAULT_DEBOUNCE_MS;
+    opts->log_level = SNAPCONF_LOG_INFO;
 }
 
 void snapconf_snap_free(snapconf_snap *snap)

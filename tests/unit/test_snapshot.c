@@ -433,9 +433,34 @@ static void version(void **state)
     assert_int_equal(SNAPCONF_VERSION_HEX, 0x000100);
 }
 
+/* snapconf_options_init() gives every default the header documents; a
+ * zeroed struct would mean no debounce and error-only logging. */
+static void options_defaults(void **state)
+{
+    (void)state;
+    snapconf_options o;
+    memset(&o, 0xa5, sizeof o);
+    snapconf_options_init(&o);
+    assert_int_equal(o.max_file_size, SNAPCONF_DEFAULT_MAX_FILE_SIZE);
+    assert_int_equal(o.max_depth, SNAPCONF_DEFAULT_MAX_DEPTH);
+    assert_int_equal(o.max_nodes, SNAPCONF_DEFAULT_MAX_NODES);
+    assert_int_equal(o.watch, SNAPCONF_WATCH_THREAD);
+    assert_int_equal(o.debounce_ms, SNAPCONF_DEFAULT_DEBOUNCE_MS);
+    assert_int_equal(o.debounce_ms, 50);
+    assert_int_equal(o.poll_ms, 0);
+    assert_false(o.allow_missing);
+    assert_null(o.validate);
+    assert_null(o.log);
+    assert_int_equal(o.log_level, SNAPCONF_LOG_INFO);
+    assert_null(o.on_reload);
+    for (size_t i = 0; i < sizeof o.reserved_ / sizeof o.reserved_[0]; i++)
+        assert_int_equal(o.reserved_[i], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(options_defaults),
         cmocka_unit_test(iterate_mapping),
         cmocka_unit_test(iterate_sequence),
         cmocka_unit_test(scalars_have_no_entries),
