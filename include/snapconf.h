@@ -102,11 +102,11 @@ SNAPCONF_API const char *snapconf_err_name(int code);
  * the operating system's errno for I/O failures and 0 otherwise.
  */
 typedef struct snapconf_error {
-    int code;                             /* a SNAPCONF_E* code */
-    char file[SNAPCONF_ERROR_FILE_MAX];   /* source name, "" when none */
-    int line, column;                     /* 1-based position, 0 when none */
+    int code;                           /* a SNAPCONF_E* code */
+    char file[SNAPCONF_ERROR_FILE_MAX]; /* source name, "" when none */
+    int line, column;                   /* 1-based position, 0 when none */
     char message[SNAPCONF_ERROR_MESSAGE_MAX];
-    int sys_errno;                        /* errno behind an EIO, else 0 */
+    int sys_errno; /* errno behind an EIO, else 0 */
 } snapconf_error;
 
 /* ---------------------------------------------------------------------------
@@ -156,10 +156,10 @@ typedef void (*snapconf_log_fn)(void *userdata, snapconf_log_level level, const 
 
 /* What one reload attempt of a live handle did, for metrics. */
 typedef struct snapconf_reload_report {
-    int code;               /* 0, or the failure's SNAPCONF_E* code */
-    bool published;         /* a new generation went live */
-    uint64_t generation;    /* the live generation after the attempt */
-    int64_t duration_ns;    /* reading, building, validating and publishing */
+    int code;                    /* 0, or the failure's SNAPCONF_E* code */
+    bool published;              /* a new generation went live */
+    uint64_t generation;         /* the live generation after the attempt */
+    int64_t duration_ns;         /* reading, building, validating and publishing */
     const snapconf_error *error; /* the failure, NULL on success */
 } snapconf_reload_report;
 
@@ -177,9 +177,9 @@ typedef void (*snapconf_reload_fn)(void *userdata, const snapconf_reload_report 
  * it needs, so the struct may be discarded after the call it was passed to.
  */
 typedef struct snapconf_options {
-    size_t max_file_size;  /* bytes; default 64 MiB */
-    unsigned max_depth;    /* nesting of mappings and sequences; default 256 */
-    size_t max_nodes;      /* nodes after alias and merge expansion; default 16 Mi */
+    size_t max_file_size; /* bytes; default 64 MiB */
+    unsigned max_depth;   /* nesting of mappings and sequences; default 256 */
+    size_t max_nodes;     /* nodes after alias and merge expansion; default 16 Mi */
 
     /* Live handles only (snapconf_open()). */
     snapconf_watch_mode watch; /* default SNAPCONF_WATCH_THREAD */
@@ -319,10 +319,8 @@ SNAPCONF_API int snapconf_get_bool(const snapconf_snap *snap, const char *path, 
  */
 SNAPCONF_API const char *snapconf_get_str_or(const snapconf_snap *snap, const char *path,
                                              const char *def);
-SNAPCONF_API int64_t snapconf_get_int_or(const snapconf_snap *snap, const char *path,
-                                         int64_t def);
-SNAPCONF_API double snapconf_get_double_or(const snapconf_snap *snap, const char *path,
-                                           double def);
+SNAPCONF_API int64_t snapconf_get_int_or(const snapconf_snap *snap, const char *path, int64_t def);
+SNAPCONF_API double snapconf_get_double_or(const snapconf_snap *snap, const char *path, double def);
 SNAPCONF_API bool snapconf_get_bool_or(const snapconf_snap *snap, const char *path, bool def);
 
 /*
@@ -337,8 +335,7 @@ typedef struct snapconf_path snapconf_path;
  * may use it at once, with any snapshot.  Errors: SNAPCONF_EPATH (err says
  * at which column), SNAPCONF_ENOMEM.
  */
-SNAPCONF_API int snapconf_path_compile(const char *path, snapconf_path **out,
-                                       snapconf_error *err);
+SNAPCONF_API int snapconf_path_compile(const char *path, snapconf_path **out, snapconf_error *err);
 
 /* Frees a compiled path; NULL is ignored. */
 SNAPCONF_API void snapconf_path_free(snapconf_path *path);
@@ -609,30 +606,30 @@ SNAPCONF_API int snapconf_unsubscribe(snapconf *h, int id);
 typedef enum snapconf_watch_state {
     SNAPCONF_WATCHING_NONE = 0, /* not watching (SNAPCONF_WATCH_NONE) */
     SNAPCONF_WATCHING_INOTIFY,
-    SNAPCONF_WATCHING_POLL,     /* asked for, or fallen back to when inotify failed */
+    SNAPCONF_WATCHING_POLL, /* asked for, or fallen back to when inotify failed */
 } snapconf_watch_state;
 
 #define SNAPCONF_STATUS_PATH_MAX 4096
 
 /* A copy of the handle's state; the caller owns it, nothing to free. */
 typedef struct snapconf_status_info {
-    uint64_t generation;                 /* of the published snapshot */
+    uint64_t generation;                   /* of the published snapshot */
     char source[SNAPCONF_STATUS_PATH_MAX]; /* the path as opened */
-    char content_hash[33];               /* of the published snapshot */
+    char content_hash[33];                 /* of the published snapshot */
     snapconf_watch_state watch;
-    char watch_note[256];                /* e.g. why polling replaced inotify */
-    int64_t last_load_time_ns;           /* CLOCK_REALTIME of the last successful load, 0: none */
-    int64_t last_attempt_time_ns;        /* CLOCK_REALTIME of the last reload attempt */
-    uint64_t reloads;                    /* publications after the first load */
+    char watch_note[256];         /* e.g. why polling replaced inotify */
+    int64_t last_load_time_ns;    /* CLOCK_REALTIME of the last successful load, 0: none */
+    int64_t last_attempt_time_ns; /* CLOCK_REALTIME of the last reload attempt */
+    uint64_t reloads;             /* publications after the first load */
     uint64_t failed_reloads;
-    bool last_reload_ok;                 /* the most recent attempt succeeded */
-    snapconf_error last_error;           /* of the most recent failure; code 0: none */
-    size_t memory;                       /* bytes of the published snapshot */
-    size_t nodes;                        /* its expanded node count */
-    size_t retired;      /* replaced snapshots waiting for a grace period now */
-    size_t retired_peak; /* the most that ever waited at once: at most 8 (4 queued,
-                            4 in the grace period under way); a writer that would
-                            queue a fifth waits (back-pressure) */
+    bool last_reload_ok;       /* the most recent attempt succeeded */
+    snapconf_error last_error; /* of the most recent failure; code 0: none */
+    size_t memory;             /* bytes of the published snapshot */
+    size_t nodes;              /* its expanded node count */
+    size_t retired;            /* replaced snapshots waiting for a grace period now */
+    size_t retired_peak;       /* the most that ever waited at once: at most 8 (4 queued,
+                                  4 in the grace period under way); a writer that would
+                                  queue a fifth waits (back-pressure) */
 } snapconf_status_info;
 
 /* Fills *st with the handle's state.  Any thread, including callbacks. */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make lint: clang-tidy over the library, the CLI and the daemon, with the
-# checked-in .clang-tidy; any finding fails.  Needs a configured build
+# checked-in .clang-tidy, and clang-format's check; any finding fails.  Needs a configured build
 # directory for compile_commands.json (default: build).
 set -eu
 BUILD_DIR=${1:-build}
@@ -18,5 +18,9 @@ find src -name '*.c' ! -name publish.c | sort |
   xargs -P "$JOBS" -n 4 clang-tidy -p "$BUILD_DIR" --quiet 2>/dev/null || status=1
 clang-tidy -p "$BUILD_DIR" --quiet --checks=-clang-analyzer-core.NullDereference \
   src/publish.c 2>/dev/null || status=1
-[ "$status" = 0 ] && echo "lint: clang-tidy clean" || echo "lint: clang-tidy found problems (above)" >&2
+# The checked-in .clang-format, on the library, the programs, the tests and
+# the benchmarks.
+find include src tests bench -name '*.[ch]' | sort |
+  xargs clang-format --dry-run -Werror || status=1
+[ "$status" = 0 ] && echo "lint: clang-tidy and clang-format clean" || echo "lint: clang-tidy found problems (above)" >&2
 exit "$status"

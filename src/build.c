@@ -36,8 +36,8 @@ struct snapconf__anchor {
     struct snapconf_node n;
     uint64_t size;
     unsigned height; /* containers on the longest path down, itself included */
-    bool open;    /* its container has not closed yet */
-    char *text;   /* scalar text, for use as a key; NULL for containers */
+    bool open;       /* its container has not closed yet */
+    char *text;      /* scalar text, for use as a key; NULL for containers */
     size_t len;
 };
 
@@ -255,8 +255,8 @@ static bool expecting_key(snapconf__builder *b)
     return f && f->type == SNAPCONF_TYPE_MAP && !f->have_key;
 }
 
-static int set_key(snapconf__builder *b, const char *text, size_t len, bool plain,
-                   unsigned line, unsigned col)
+static int set_key(snapconf__builder *b, const char *text, size_t len, bool plain, unsigned line,
+                   unsigned col)
 {
     struct snapconf__frame *f = top(b);
     uint32_t h = snapconf__key_hash(text, len);
@@ -438,14 +438,13 @@ int snapconf__build_scalar(snapconf__builder *b, const struct snapconf__scalar_e
     return attach(b, n, 1, 0, true);
 }
 
-int snapconf__build_alias(snapconf__builder *b, const char *anchor, unsigned line,
-                          unsigned column)
+int snapconf__build_alias(snapconf__builder *b, const char *anchor, unsigned line, unsigned column)
 {
     struct snapconf__anchor *a = anchor_find(b, anchor);
     if (!a)
         return snapconf__error(b->err, SNAPCONF_EPARSE, b->name, line, column,
-                               "unknown alias '*%s': no anchor '&%s' is defined before it",
-                               anchor, anchor);
+                               "unknown alias '*%s': no anchor '&%s' is defined before it", anchor,
+                               anchor);
     if (a->open)
         return snapconf__error(b->err, SNAPCONF_EPARSE, b->name, line, column,
                                "alias '*%s' refers to a value that contains it; recursive "
@@ -544,7 +543,8 @@ static const struct snapconf__pending *find_first(const snapconf__builder *b, si
                                                   size_t end, uint32_t koff)
 {
     for (size_t i = start; i < end; i++)
-        if ((uint32_t)b->pend[i].n.key == koff && !(snapconf__flags(&b->pend[i].n) & SNAPCONF__F_MERGE))
+        if ((uint32_t)b->pend[i].n.key == koff &&
+            !(snapconf__flags(&b->pend[i].n) & SNAPCONF__F_MERGE))
             return &b->pend[i];
     return NULL;
 }

@@ -88,8 +88,7 @@ int snapconf__build_scalar(snapconf__builder *b, const struct snapconf__scalar_e
 int snapconf__build_begin(snapconf__builder *b, snapconf_type type, const char *anchor,
                           unsigned line, unsigned column);
 int snapconf__build_end(snapconf__builder *b);
-int snapconf__build_alias(snapconf__builder *b, const char *anchor, unsigned line,
-                          unsigned column);
+int snapconf__build_alias(snapconf__builder *b, const char *anchor, unsigned line, unsigned column);
 
 /*
  * Lays the finished tree out in one block and returns it as a snapshot the

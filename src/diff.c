@@ -197,8 +197,8 @@ static int run(struct diff *d, const struct snapconf_node *a, const struct snapc
     return rc;
 }
 
-int snapconf_diff(const snapconf_snap *old_snap, const snapconf_snap *new_snap,
-                  snapconf_diff_fn cb, void *userdata)
+int snapconf_diff(const snapconf_snap *old_snap, const snapconf_snap *new_snap, snapconf_diff_fn cb,
+                  void *userdata)
 {
     if (!cb)
         return SNAPCONF_EINVAL;

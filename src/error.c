@@ -59,8 +59,8 @@ static void error_vset(snapconf_error *err, int code, const char *file, unsigned
         snprintf(err->message, sizeof err->message, "%s:%u:%u: %s", file, line, column, text);
 }
 
-int snapconf__error(snapconf_error *err, int code, const char *file, unsigned line,
-                    unsigned column, const char *fmt, ...)
+int snapconf__error(snapconf_error *err, int code, const char *file, unsigned line, unsigned column,
+                    const char *fmt, ...)
 {
     if (!err)
         return code;

@@ -10,9 +10,8 @@
  * "file:line:column: text" (or "file: text" when line is 0, or just the text
  * when file is NULL or empty).
  */
-int snapconf__error(snapconf_error *err, int code, const char *file, unsigned line,
-                    unsigned column, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+int snapconf__error(snapconf_error *err, int code, const char *file, unsigned line, unsigned column,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* As snapconf__error(), for an operating-system failure with errno sys. */
 int snapconf__error_sys(snapconf_error *err, int sys, const char *file, const char *fmt, ...)

@@ -19,8 +19,7 @@ static int walk_compiled(const struct snapconf_node *from, const char *path,
 
 /* Walks a string path from a node.  Keeps parsing after a miss so that a
  * malformed path is SNAPCONF_EPATH whether or not its prefix exists. */
-static int walk(const struct snapconf_node *cur, const char *path,
-                const struct snapconf_node **out)
+static int walk(const struct snapconf_node *cur, const char *path, const struct snapconf_node **out)
 {
     const struct snapconf_node *from = cur;
     char buf[SNAPCONF__SEGMENT_BUF];

@@ -17,7 +17,7 @@ struct snapconf__sub;
 
 struct snapconf {
     snapconf_snap *current; /* RCU-protected: read with rcu_dereference */
-    char *path; /* absolute */
+    char *path;             /* absolute */
     snapconf_options opts;
 
     pthread_mutex_t writer; /* one reload at a time */

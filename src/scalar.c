@@ -195,8 +195,8 @@ static int match_float(const char *s, size_t len, double *out)
 /* Only text starting with one of these can be anything but a string. */
 static bool may_be_typed(char c)
 {
-    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == '~' || c == 'n' ||
-           c == 'N' || c == 't' || c == 'T' || c == 'f' || c == 'F';
+    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == '~' || c == 'n' || c == 'N' ||
+           c == 't' || c == 'T' || c == 'f' || c == 'F';
 }
 
 int snapconf__resolve_plain(const char *s, size_t len, struct snapconf__scalar *out)
@@ -228,8 +228,7 @@ int snapconf__resolve_plain(const char *s, size_t len, struct snapconf__scalar *
     return rc;
 }
 
-int snapconf__parse_as(snapconf_type type, const char *s, size_t len,
-                       struct snapconf__scalar *out)
+int snapconf__parse_as(snapconf_type type, const char *s, size_t len, struct snapconf__scalar *out)
 {
     int rc;
     switch (type) {

@@ -31,7 +31,6 @@ int snapconf__resolve_plain(const char *s, size_t len, struct snapconf__scalar *
  * type, SNAPCONF_ERANGE for an integer beyond 64 bits, or SNAPCONF_ENOMEM as
  * above.  A !!float accepts integer text too.
  */
-int snapconf__parse_as(snapconf_type type, const char *s, size_t len,
-                       struct snapconf__scalar *out);
+int snapconf__parse_as(snapconf_type type, const char *s, size_t len, struct snapconf__scalar *out);
 
 #endif

@@ -85,8 +85,8 @@ snapconf_type snapconf_node_type(const snapconf_node *node)
 const char *snapconf_type_name(snapconf_type type)
 {
     static const char *const names[] = {
-        [SNAPCONF_TYPE_NULL] = "null", [SNAPCONF_TYPE_BOOL] = "bool",
-        [SNAPCONF_TYPE_INT] = "int",   [SNAPCONF_TYPE_FLOAT] = "float",
+        [SNAPCONF_TYPE_NULL] = "null",     [SNAPCONF_TYPE_BOOL] = "bool",
+        [SNAPCONF_TYPE_INT] = "int",       [SNAPCONF_TYPE_FLOAT] = "float",
         [SNAPCONF_TYPE_STRING] = "string", [SNAPCONF_TYPE_MAP] = "map",
         [SNAPCONF_TYPE_SEQ] = "seq",
     };

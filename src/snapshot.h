@@ -179,8 +179,8 @@ static inline int snapconf__key_equal(const struct snapconf_node *c, const char 
 
 /* The child of map under key (len bytes, hash h), or NULL.  Inline because
  * it is most of the cost of every lookup. */
-static inline const struct snapconf_node *
-snapconf__map_get(const struct snapconf_node *map, const char *key, size_t len, uint32_t h)
+static inline const struct snapconf_node *snapconf__map_get(const struct snapconf_node *map,
+                                                            const char *key, size_t len, uint32_t h)
 {
     const char *p = snapconf__at(map, map->v.c.off);
     if (!(snapconf__flags(map) & SNAPCONF__F_INDEXED)) {

@@ -300,8 +300,7 @@ static void on_debounce(struct snapconf__watch *w)
 /* ------------------------------------------------------------------------- */
 /* inotify events                                                             */
 
-static const struct interest *interest_of(const struct snapconf__watch *w, int wd,
-                                          const char *name)
+static const struct interest *interest_of(const struct snapconf__watch *w, int wd, const char *name)
 {
     for (size_t i = 0; i < w->nints; i++)
         if (w->ints[i].wd == wd && strcmp(w->ints[i].name, name) == 0)
@@ -321,8 +320,8 @@ static bool is_regular(const char *dir, const char *name)
 static void on_inotify_event(struct snapconf__watch *w, const struct inotify_event *ev)
 {
     if (ev->mask & IN_Q_OVERFLOW) {
-        snapconf__log(w->h, SNAPCONF_LOG_WARNING,
-                      "inotify queue overflowed; re-reading %s in full", w->abspath);
+        snapconf__log(w->h, SNAPCONF_LOG_WARNING, "inotify queue overflowed; re-reading %s in full",
+                      w->abspath);
         trigger(w);
         return;
     }
@@ -394,8 +393,8 @@ static bool recently_modified(const struct file_sig *s)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t age = ((int64_t)now.tv_sec - s->mtime.tv_sec) * 1000000000 +
-                  (now.tv_nsec - s->mtime.tv_nsec);
+    int64_t age =
+        ((int64_t)now.tv_sec - s->mtime.tv_sec) * 1000000000 + (now.tv_nsec - s->mtime.tv_nsec);
     return s->err == 0 && age < RECENT_NS;
 }
 
@@ -580,8 +579,8 @@ int snapconf__watch_start(snapconf *h, snapconf_error *err)
         rc = start_thread(w);
     if (rc) {
         watch_free(w);
-        return snapconf__error(err, rc == -ENOMEM ? SNAPCONF_ENOMEM : SNAPCONF_ESYS, h->path, 0,
-                               0, "cannot start watching the file: %s", strerror(-rc));
+        return snapconf__error(err, rc == -ENOMEM ? SNAPCONF_ENOMEM : SNAPCONF_ESYS, h->path, 0, 0,
+                               "cannot start watching the file: %s", strerror(-rc));
     }
     h->watch = w;
     return 0;

@@ -24,8 +24,7 @@
 /* Positions                                                                  */
 
 /* 1-based line and column (in characters, as libyaml counts) of a byte. */
-static void position_of(const char *data, size_t size, size_t offset, unsigned *line,
-                        unsigned *col)
+static void position_of(const char *data, size_t size, size_t offset, unsigned *line, unsigned *col)
 {
     unsigned l = 1, c = 1;
     for (size_t i = 0; i < offset && i < size; i++) {
@@ -98,8 +97,8 @@ static int check_file_kind(int fd, const char *path, size_t max, struct stat *st
 
 /* Reads until end of file rather than trusting st_size: the file may be
  * growing or shrinking under us (check_unchanged() then says so). */
-static int read_all(int fd, const char *path, size_t hint, size_t max, char **data,
-                    size_t *len, snapconf_error *err)
+static int read_all(int fd, const char *path, size_t hint, size_t max, char **data, size_t *len,
+                    snapconf_error *err)
 {
     size_t cap = hint + 1, n = 0;
     char *buf = malloc(cap);
@@ -158,8 +157,7 @@ static int check_unchanged(int fd, const char *path, const struct stat *before, 
                                (long long)before->st_size, n, (long long)after.st_size);
 }
 
-int snapconf__read_file(const char *path, size_t max, char **data, size_t *len,
-                        snapconf_error *err)
+int snapconf__read_file(const char *path, size_t max, char **data, size_t *len, snapconf_error *err)
 {
     /* O_NONBLOCK: opening a FIFO must not hang waiting for a writer. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -262,9 +260,8 @@ static snapconf_type core_tag_type(const char *suffix)
         const char *name;
         snapconf_type type;
     } core[] = {
-        {"str", SNAPCONF_TYPE_STRING}, {"int", SNAPCONF_TYPE_INT},
-        {"float", SNAPCONF_TYPE_FLOAT}, {"bool", SNAPCONF_TYPE_BOOL},
-        {"null", SNAPCONF_TYPE_NULL},
+        {"str", SNAPCONF_TYPE_STRING}, {"int", SNAPCONF_TYPE_INT},   {"float", SNAPCONF_TYPE_FLOAT},
+        {"bool", SNAPCONF_TYPE_BOOL},  {"null", SNAPCONF_TYPE_NULL},
     };
     for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
         if (strcmp(suffix, core[i].name) == 0)
@@ -322,8 +319,8 @@ static int type_scalar(const yaml_event_t *e, const char *name, struct snapconf_
         if (!plain || tag)
             return 0;
         int rc = snapconf__resolve_plain(ev->text, ev->len, &ev->value);
-        snapconf_type kind = ev->value.type == SNAPCONF_TYPE_FLOAT ? SNAPCONF_TYPE_FLOAT
-                                                                   : SNAPCONF_TYPE_INT;
+        snapconf_type kind =
+            ev->value.type == SNAPCONF_TYPE_FLOAT ? SNAPCONF_TYPE_FLOAT : SNAPCONF_TYPE_INT;
         return rc ? scalar_error(name, ev, rc, NULL, kind, err) : 0;
     }
     size_t plen = strlen(CORE_TAG_PREFIX);
@@ -432,8 +429,7 @@ static int parse(snapconf__builder *b, const char *data, size_t size)
 void snapconf__content_hash(const char *data, size_t size, char out[33])
 {
     XXH128_hash_t h = XXH3_128bits(data, size);
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-             (unsigned long long)h.low64);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
 int snapconf__load_bytes(const char *name, const char *data, size_t size, const char *hash,
@@ -454,8 +450,8 @@ int snapconf__load_bytes(const char *name, const char *data, size_t size, const 
 /* ------------------------------------------------------------------------- */
 /* Public entry points                                                        */
 
-int snapconf_snap_load(const char *path, const char *buf, size_t len,
-                       const snapconf_options *opts, snapconf_snap **out, snapconf_error *err)
+int snapconf_snap_load(const char *path, const char *buf, size_t len, const snapconf_options *opts,
+                       snapconf_snap **out, snapconf_error *err)
 {
     if (!out || (!buf && !path))
         return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0,
