@@ -16,6 +16,9 @@ FUZZ_DIR   ?= build-fuzz
 # Seconds per fuzz target: `make fuzz` (local) and `make test-fuzz` (CI).
 FUZZ_SECONDS    ?= 600
 FUZZ_CI_SECONDS ?= 60
+# libFuzzer's per-input limit: every saved input runs in milliseconds, but a
+# shared CI machine can stall a process for seconds.
+FUZZ_TIMEOUT    ?= 30
 
 .PHONY: all deps configure build test test-main test-asan test-tsan test-fuzz fuzz lint demo bench \
         clean format distclean
@@ -51,8 +54,9 @@ build: configure
 # and live tests again under valgrind memcheck, the whole suite with
 # AddressSanitizer and UndefinedBehaviorSanitizer (the main reader/writer
 # torture included), everything but the benchmarks with ThreadSanitizer, and
-# clang-tidy.  This is what CI runs (.ci/run).
-test: test-main test-asan test-tsan lint
+# clang-tidy, then the libFuzzer targets for a minute each.  This is what CI
+# runs (.ci/run).
+test: test-main test-asan test-tsan lint test-fuzz
 
 test-main: build
 	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -LE "torture|valgrind" -j $(JOBS)
@@ -82,6 +86,28 @@ test-tsan: deps
 
 lint: configure
 	@sh scripts/lint.sh $(BUILD_DIR)
+
+# libFuzzer targets (tests/fuzz/README.md): clang, ASan and UBSan over the
+# whole tree in $(FUZZ_DIR).  test-fuzz replays the saved regressions and
+# fuzzes each target for $(FUZZ_CI_SECONDS) s; fuzz does the same for
+# $(FUZZ_SECONDS) s per target, keeping the corpus between runs.
+# $(call fuzz_build,SECONDS) configures and builds the targets.
+define fuzz_build
+	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSNAPCONF_SANITIZE=address,undefined -DSNAPCONF_FUZZ=ON -DSNAPCONF_FUZZ_SECONDS=$(1) \
+	  -DSNAPCONF_FUZZ_TIMEOUT=$(FUZZ_TIMEOUT)
+	$(CMAKE) --build $(FUZZ_DIR) --target fuzz-targets -j $(JOBS)
+endef
+
+test-fuzz: deps
+	$(call fuzz_build,$(FUZZ_CI_SECONDS))
+	$(CTEST) --test-dir $(FUZZ_DIR) --output-on-failure -L '^fuzz_regress$$'
+	$(CTEST) --test-dir $(FUZZ_DIR) --output-on-failure -L '^fuzz$$'
+
+fuzz: deps
+	$(call fuzz_build,$(FUZZ_SECONDS))
+	$(CTEST) --test-dir $(FUZZ_DIR) --output-on-failure -L '^fuzz_regress$$'
+	$(CTEST) --test-dir $(FUZZ_DIR) --output-on-failure -V -L '^fuzz$$'
 
 demo: build
 	@sh scripts/demo.sh $(BUILD_DIR)

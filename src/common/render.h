@@ -52,7 +52,10 @@ int render_json(FILE *out, const snapconf_node *node, render_error *err);
  * Writes node as a YAML document that loads back to the same values and
  * types: strings that would read as another type ("8080", "true", "") are
  * quoted, floats always look like floats.  Returns 0, or -1 with err filled
- * in.
+ * in.  One thing it refuses, with an error, rather than write YAML that does
+ * not load: a tag starting with '!' that holds ',', '[' or ']' (written in
+ * the source as !<!a,b> or !!a%2Cb), which libyaml's emitter cannot write
+ * so that it reads back.
  */
 int render_yaml(FILE *out, const snapconf_node *node, render_error *err);
 
