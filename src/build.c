@@ -198,7 +198,7 @@ static int count_nodes(snapconf__builder *b, uint64_t n, unsigned line, unsigned
         return 0;
     return snapconf__error(b->err, SNAPCONF_ELIMIT, b->name, line, col,
                            "more than %zu values after expanding aliases and merge keys "
-                           "(max_nodes); is this an alias bomb?",
+                           "(max_nodes); is this an alias bomb? If not, raise max_nodes",
                            b->opts.max_nodes);
 }
 

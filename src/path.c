@@ -41,13 +41,47 @@ static int measure(const char *path, char *buf, size_t bufsize, size_t *nseg, si
     }
 }
 
-/* Says in words what is wrong at path[bad]. */
-static const char *path_problem(const char *path, size_t bad)
+/* The column (from 1) of the quote or '[' still open at the end of path,
+ * with *quote telling which; 0 when none is. */
+static size_t unclosed_at(const char *path, bool *quote)
+{
+    size_t open = 0;
+    bool in_quote = false, in_index = false;
+    for (size_t i = 0; path[i]; i++) {
+        if (in_quote) {
+            if (path[i] == '\\' && path[i + 1])
+                i++;
+            else if (path[i] == '"')
+                in_quote = false;
+        } else if (path[i] == '"' || path[i] == '[') {
+            in_quote = path[i] == '"';
+            in_index = !in_quote;
+            open = i + 1;
+        } else if (path[i] == ']') {
+            in_index = false;
+        }
+    }
+    *quote = in_quote;
+    return in_quote || in_index ? open : 0;
+}
+
+/* Says in words what is wrong at path[bad], into buf when it needs a
+ * number. */
+static const char *path_problem(const char *path, size_t bad, char *buf, size_t bufsize)
 {
     char c = path[bad];
     char prev = bad ? path[bad - 1] : '\0';
+    if (prev == '[' && c >= '0' && c <= '9')
+        return "the index is too large (at most 4294967295)";
     if (prev == '[' || (prev >= '0' && prev <= '9' && c != '\0'))
         return "an index is a number in brackets, like [0]";
+    bool quote;
+    size_t open = c == '\0' ? unclosed_at(path, &quote) : 0;
+    if (open) {
+        snprintf(buf, bufsize, "the %s at column %zu is never closed; add the closing %s",
+                 quote ? "quote" : "'['", open, quote ? "'\"'" : "']'");
+        return buf;
+    }
     if (c == '\0')
         return prev == '.' ? "the path ends with a dot"
                            : "the path ends too early (unclosed quote or bracket?)";
@@ -60,7 +94,7 @@ static const char *path_problem(const char *path, size_t bad)
     if (c == '"')
         return "a quote may only start a key; quote the whole key, like \"a.b\"";
     if (c == ']')
-        return "unexpected ']'";
+        return "a ']' without its '['; an index is written like a[0]";
     return "expected a dot, an [index] or the end of the path";
 }
 
@@ -169,9 +203,10 @@ int snapconf_path_compile(const char *path, snapconf_path **out, snapconf_error 
     int rc = measure(path, buf, bufsize, &nseg, &keybytes, &bad);
     if (rc) {
         free(buf);
+        char problem[96];
         return snapconf__error(err, SNAPCONF_EPATH, NULL, 1, (unsigned)bad + 1,
                                "invalid path '%s' at column %zu: %s", path, bad + 1,
-                               path_problem(path, bad));
+                               path_problem(path, bad, problem, sizeof problem));
     }
     /* Canonical text is at most twice the keys plus punctuation. */
     size_t canon_max = 2 * keybytes + 16 * nseg + 1;

@@ -66,7 +66,9 @@ static int sys_error(snapconf_error *err, int sys, const char *path, const char 
     if (sys == EACCES)
         hint = "; check the file's permissions";
     else if (sys == ELOOP)
-        hint = "; the path has a symbolic link loop";
+        hint = "; the path has a symbolic link loop: fix the links along it";
+    else if (sys == ENOENT)
+        hint = "; check the path (a missing directory counts too)";
     return snapconf__error_sys(err, sys, path, "cannot %s the file: %s%s", what, text, hint);
 }
 
@@ -74,7 +76,7 @@ static int too_big(snapconf_error *err, const char *path, size_t size, size_t ma
 {
     return snapconf__error(err, SNAPCONF_ELIMIT, path, 0, 0,
                            "the file is larger than the limit of %zu bytes (max_file_size is "
-                           "%zu, the file %s%zu bytes)",
+                           "%zu, the file %s%zu bytes); shrink it or raise max_file_size",
                            max, max, size > max ? "has " : "has at least ", size);
 }
 
@@ -84,8 +86,10 @@ static int check_file_kind(int fd, const char *path, size_t max, struct stat *st
     if (fstat(fd, st) < 0)
         return sys_error(err, errno, path, "inspect");
     if (S_ISDIR(st->st_mode))
-        return snapconf__error_sys(err, EISDIR, path,
-                                   "this is a directory, not a configuration file");
+        return snapconf__error_sys(
+            err, EISDIR, path,
+            "this is a directory, not a configuration file; give the path of "
+            "a YAML file");
     if (!S_ISREG(st->st_mode))
         return snapconf__error_sys(err, EINVAL, path,
                                    "not a regular file (a FIFO, socket or device); snapconf "
@@ -207,6 +211,63 @@ static int check_bytes(const char *data, size_t size, const char *name, snapconf
 /* ------------------------------------------------------------------------- */
 /* libyaml's errors                                                           */
 
+/* What to do about libyaml's commonest complaints, which say only what it
+ * did not find: "" when there is nothing useful to add.  The context's
+ * position, printed just before the hint, is the "there" it refers to. */
+static const char *syntax_hint(const yaml_parser_t *p)
+{
+    static const struct {
+        const char *context; /* NULL: any */
+        const char *problem;
+        const char *hint;
+    } hints[] = {
+        {"while scanning a quoted scalar", "found unexpected end of stream",
+         "; the quote that starts there is never closed: add the closing quote"},
+        {"while parsing a flow sequence", "did not find expected ',' or ']'",
+         "; close the '[' that starts there with ']', and separate items with ','"},
+        {"while parsing a flow mapping", "did not find expected ',' or '}'",
+         "; close the '{' that starts there with '}', and separate entries with ','"},
+        {"while parsing a block mapping", "did not find expected key",
+         "; check the indentation: a mapping's keys must line up, and a '- ' item cannot sit "
+         "among them"},
+        {NULL, "mapping values are not allowed in this context",
+         "; quote the value if it contains ': '"},
+        {NULL, "block sequence entries are not allowed in this context",
+         "; start the list on the next line, indented, or write it as [a, b]"},
+        {NULL, "found unknown escape character",
+         "; in double quotes write \\\\ for a backslash, or use single quotes"},
+    };
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
+        if (p->problem && strcmp(p->problem, hints[i].problem) == 0 &&
+            (!hints[i].context || (p->context && strcmp(p->context, hints[i].context) == 0)))
+            return hints[i].hint;
+    return "";
+}
+
+/* Bytes libyaml's reader refuses: bad UTF-8, control characters. */
+static int reader_error(const yaml_parser_t *p, const char *name, const char *data, size_t size,
+                        snapconf_error *err)
+{
+    const char *problem = p->problem ? p->problem : "unknown problem";
+    size_t off = p->problem_offset;
+    /* libyaml points at the byte that breaks a sequence; the position of a
+     * bad character is where its sequence starts, where editors show it. */
+    if (strcmp(problem, "invalid trailing UTF-8 octet") == 0 && off < size) {
+        while (off > 0 && ((unsigned char)data[off - 1] & 0xc0) == 0x80)
+            off--;
+        if (off > 0)
+            off--;
+    }
+    unsigned line, col;
+    position_of(data, size, off, &line, &col);
+    if (strcmp(problem, "control characters are not allowed") == 0)
+        return snapconf__error(err, SNAPCONF_EPARSE, name, line, col,
+                               "%s; YAML text cannot contain them (is this a binary file?)",
+                               problem);
+    return snapconf__error(err, SNAPCONF_EPARSE, name, line, col,
+                           "%s; the file must be valid UTF-8 text", problem);
+}
+
 static int parser_error(const yaml_parser_t *p, const char *name, const char *data, size_t size,
                         snapconf_error *err)
 {
@@ -219,15 +280,13 @@ static int parser_error(const yaml_parser_t *p, const char *name, const char *da
     case YAML_MEMORY_ERROR:
         return snapconf__error(err, SNAPCONF_ENOMEM, name, 0, 0, "out of memory while parsing");
     case YAML_READER_ERROR:
-        position_of(data, size, p->problem_offset, &line, &col);
-        return snapconf__error(err, SNAPCONF_EPARSE, name, line, col,
-                               "%s; the file must be valid UTF-8 text", problem);
+        return reader_error(p, name, data, size, err);
     default:
         break;
     }
     line = (unsigned)p->problem_mark.line + 1;
     col = (unsigned)p->problem_mark.column + 1;
-    const char *hint = "";
+    const char *hint = syntax_hint(p);
     if (byte_at_mark(data, size, p->problem_mark.line, p->problem_mark.column) == '\t')
         hint = "; YAML does not allow tabs for indentation, use spaces";
     if (p->context)
