@@ -218,7 +218,9 @@ SNAPCONF_API void snapconf_options_init(snapconf_options *opts);
  * self-contained, so any number of threads may load at once.
  *
  * The file must hold exactly one YAML document in UTF-8.  An empty file, or
- * one with only comments, loads as an empty mapping.  A file that changes
+ * one with only comments, is an error (SNAPCONF_EPARSE at 1:1), so that a
+ * file emptied by accident never replaces a live configuration; an empty
+ * configuration is written {}.  A file that changes
  * while it is read (truncated or rewritten in place) fails with
  * SNAPCONF_EIO and sys_errno EAGAIN: try again once its writer is done.
  */

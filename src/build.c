@@ -801,13 +801,13 @@ static void relocate_indexes(const struct layout *l, const snapconf__builder *b)
 
 int snapconf__build_finish(snapconf__builder *b, const char *hash, snapconf_snap **out)
 {
-    if (!b->have_root) {
-        /* An empty stream is an empty mapping. */
-        memset(&b->root, 0, sizeof b->root);
-        b->root.line = 1;
-        b->root.meta = snapconf__meta(SNAPCONF_TYPE_MAP, 0, 1);
-        b->root_size = 1;
-    }
+    /* A file emptied by accident (a failed `>` redirect, a full disk, a
+     * truncation caught half-way) must not replace a live configuration
+     * with nothing; an empty configuration is written as {}. */
+    if (!b->have_root)
+        return snapconf__error(b->err, SNAPCONF_EPARSE, b->name, 1, 1,
+                               "no YAML document: the file is empty or holds only comments; "
+                               "write {} for an empty configuration");
     size_t nnodes = b->out_len + 1;
     size_t name_len = strlen(b->name) + 1;
     size_t off_nodes = ALIGN8(sizeof(struct snapconf_snap));

@@ -18,7 +18,7 @@ static int first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *err)
     int rc = snapconf_snap_load(h->path, NULL, 0, &h->opts, &snap, err);
     if (rc == SNAPCONF_EIO && h->opts.allow_missing && err->sys_errno == ENOENT) {
         snapconf__log(h, SNAPCONF_LOG_WARNING, "%s does not exist yet; starting empty", h->path);
-        return snapconf_snap_load(h->path, "", 0, &h->opts, out, err);
+        return snapconf_snap_load(h->path, "{}", 2, &h->opts, out, err);
     }
     if (rc == 0 && (rc = snapconf__validate(h, snap, err)) != 0)
         snapconf_snap_free(snap);

@@ -160,21 +160,32 @@ static void empty_documents(void **state)
                                           "  # indented comment"};
     size_t i;
 
+    /* No document is an error, so that a file emptied by accident never
+     * replaces a live configuration. */
     for (i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
-        snapconf_snap *snap = load(empties[i]);
-        const snapconf_node *root = snapconf_snap_root(snap);
-
-        assert_non_null(root);
-        assert_int_equal(snapconf_node_type(root), SNAPCONF_TYPE_MAP);
-        assert_int_equal(snapconf_node_size(root), 0);
-        assert_null(snapconf_node_at(root, 0));
-        assert_null(snapconf_node_key(root, NULL));
-        snapconf_snap_free(snap);
+        snapconf_snap *snap = NULL;
+        snapconf_error err;
+        int rc =
+            snapconf_snap_load_buffer(empties[i], strlen(empties[i]), "empty.yaml", &snap, &err);
+        assert_int_equal(rc, SNAPCONF_EPARSE);
+        assert_null(snap);
+        assert_int_equal(err.line, 1);
+        assert_int_equal(err.column, 1);
+        assert_string_equal(err.message, "empty.yaml:1:1: no YAML document: the file is empty or "
+                                         "holds only comments; write {} for an empty "
+                                         "configuration");
     }
     /* len decides, not a terminating NUL. */
-    snapconf_snap *snap = load_len("a: 1\n", 0);
-    assert_int_equal(snapconf_node_size(snapconf_snap_root(snap)), 0);
+    snapconf_snap *snap = NULL;
+    snapconf_error err;
+    assert_int_equal(snapconf_snap_load_buffer("a: 1\n", 0, "empty.yaml", &snap, &err),
+                     SNAPCONF_EPARSE);
+    /* An empty configuration is written {}. */
+    snap = load("{}\n");
     assert_int_equal(snapconf_node_type(snapconf_snap_root(snap)), SNAPCONF_TYPE_MAP);
+    assert_int_equal(snapconf_node_size(snapconf_snap_root(snap)), 0);
+    assert_null(snapconf_node_at(snapconf_snap_root(snap), 0));
+    assert_null(snapconf_node_key(snapconf_snap_root(snap), NULL));
     snapconf_snap_free(snap);
 }
 
