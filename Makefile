@@ -21,7 +21,7 @@ FUZZ_CI_SECONDS ?= 60
 FUZZ_TIMEOUT    ?= 30
 
 .PHONY: all deps configure build test test-main test-asan test-tsan test-fuzz fuzz lint demo bench \
-        clean format distclean
+        bench-quick clean format distclean
 
 all: build
 
@@ -112,8 +112,16 @@ fuzz: deps
 demo: build
 	@sh scripts/demo.sh $(BUILD_DIR)
 
+# The benchmark suite (about 3.5 minutes on 2 cores): results (CSV,
+# Markdown) and PNG plots in $(BUILD_DIR)/bench/, then the daemon's figures
+# (results-daemon.*); bench/README.md says what each figure means.
 bench: build
 	$(CMAKE) --build $(BUILD_DIR) --target bench-run
+	$(CMAKE) --build $(BUILD_DIR) --target bench-daemon-run
+
+# The same in seconds, for CI smoke runs: $(BUILD_DIR)/bench-quick/.
+bench-quick: build
+	$(CMAKE) --build $(BUILD_DIR) --target bench-quick-run
 
 format:
 	clang-format -i include/*.h src/*.c src/*.h src/*/*.c tests/*/*.c bench/*.c

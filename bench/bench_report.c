@@ -19,6 +19,10 @@
 #ifndef SNAPCONF_BENCH_SANITIZE
 #define SNAPCONF_BENCH_SANITIZE ""
 #endif
+/* liburcu 0.13's headers carry no version: CMake passes pkg-config's. */
+#ifndef SNAPCONF_BENCH_URCU_VERSION
+#define SNAPCONF_BENCH_URCU_VERSION "unknown"
+#endif
 
 #if defined(__clang__)
 #define BENCH_COMPILER "clang " __VERSION__
@@ -81,6 +85,7 @@ void report_init(bench_report *report, const char *method)
         *fourth = '\0';
     snprintf(m->compiler, sizeof(m->compiler), "%s", BENCH_COMPILER);
     snprintf(m->libyaml, sizeof(m->libyaml), "%s", yaml_get_version_string());
+    snprintf(m->liburcu, sizeof(m->liburcu), "%s", SNAPCONF_BENCH_URCU_VERSION);
     snprintf(m->snapconf, sizeof(m->snapconf), "%s", snapconf_version_string());
     snprintf(m->build, sizeof(m->build), "%s%s%s", SNAPCONF_BENCH_CONFIG,
              SNAPCONF_BENCH_SANITIZE[0] ? ", sanitize=" : "", SNAPCONF_BENCH_SANITIZE);
@@ -136,6 +141,8 @@ static bool row_passes(const bench_row *r)
         return r->best < r->target;
     case BENCH_LE:
         return r->best <= r->target;
+    case BENCH_GE:
+        return r->best >= r->target;
     default:
         return true;
     }
@@ -173,6 +180,8 @@ static void fmt_value(char *out, size_t size, double v, const char *unit)
         snprintf(out, size, "%.*f", 2 - (int)floor(log10(fabs(v))), v);
 }
 
+static const char *const cmp_text[] = {"", "<", "<=", ">="};
+
 static void fmt_target(char *out, size_t size, const bench_row *r)
 {
     char v[32];
@@ -180,7 +189,7 @@ static void fmt_target(char *out, size_t size, const bench_row *r)
     if (r->cmp == BENCH_INFO)
         snprintf(out, size, "-");
     else
-        snprintf(out, size, "%s %s %s", r->cmp == BENCH_LT ? "<" : "<=", v, r->unit);
+        snprintf(out, size, "%s %s %s", cmp_text[r->cmp], v, r->unit);
 }
 
 /* ---------------------------------------------------------------------------
@@ -193,6 +202,7 @@ static void print_meta(const bench_meta *m, FILE *to, const char *prefix)
     fprintf(to, "%sload average at start: %s\n", prefix, m->loadavg);
     fprintf(to, "%scompiler: %s\n", prefix, m->compiler);
     fprintf(to, "%slibyaml: %s\n", prefix, m->libyaml);
+    fprintf(to, "%sliburcu: %s\n", prefix, m->liburcu);
     fprintf(to, "%ssnapconf: %s (build: %s)\n", prefix, m->snapconf, m->build);
     fprintf(to, "%sdate: %s\n", prefix, m->date);
     fprintf(to, "%smethod: %s\n", prefix, m->method);
@@ -251,8 +261,9 @@ int report_write_csv(const bench_report *report, const char *path)
     if (!f)
         return -1;
     print_meta(&report->meta, f, "# ");
-    fputs("section,figure,best,median,unit,cmp,target,status\n", f);
-    static const char *const cmps[] = {"", "<", "<="};
+    /* Each row also names the machine and the versions, so that rows
+     * copied out of the file keep saying where they come from. */
+    fputs("section,figure,best,median,unit,cmp,target,status,cpu,cores,compiler,liburcu,date\n", f);
     for (size_t i = 0; i < report->len; i++) {
         const bench_row *r = &report->rows[i];
         csv_text(f, r->section, ",");
@@ -260,9 +271,14 @@ int report_write_csv(const bench_report *report, const char *path)
         csv_number(f, r->best, ",");
         csv_number(f, r->median, ",");
         csv_text(f, r->unit, ",");
-        csv_text(f, cmps[r->cmp], ",");
+        csv_text(f, cmp_text[r->cmp], ",");
         csv_number(f, r->cmp == BENCH_INFO ? NAN : r->target, ",");
-        csv_text(f, row_status(r), "\n");
+        csv_text(f, row_status(r), ",");
+        csv_text(f, report->meta.cpu, ",");
+        fprintf(f, "%ld,", report->meta.cores);
+        csv_text(f, report->meta.compiler, ",");
+        csv_text(f, report->meta.liburcu, ",");
+        csv_text(f, report->meta.date, "\n");
     }
     return close_checked(f);
 }

@@ -14,6 +14,7 @@ typedef enum bench_cmp {
     BENCH_INFO, /* no target: printed for context */
     BENCH_LT,   /* must be below the target */
     BENCH_LE,   /* must be at most the target */
+    BENCH_GE,   /* must be at least the target */
 } bench_cmp;
 
 typedef struct bench_row {
@@ -33,10 +34,11 @@ typedef struct bench_meta {
     char loadavg[64];
     char compiler[128];
     char libyaml[32];
+    char liburcu[32]; /* from pkg-config at build time (SNAPCONF_BENCH_URCU_VERSION) */
     char snapconf[32];
     char build[96];
     char date[32];
-    char method[1024];
+    char method[1536];
     char warning[128]; /* set when the build makes the figures meaningless */
 } bench_meta;
 

@@ -13,7 +13,8 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "snapconf-bench-live --quick exited with ${rc}")
 endif()
 
-foreach(name results-live.csv results-live.md)
+foreach(name results-live.csv results-live.md matrix.csv matrix.md matrix-summary.md
+        matrix-reads.dat matrix-latency.dat reload.dat)
   if(NOT EXISTS "${OUT}/${name}")
     message(FATAL_ERROR "snapconf-bench-live --quick did not write ${OUT}/${name}")
   endif()

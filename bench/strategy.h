@@ -28,6 +28,8 @@
 
 #include <snapconf.h>
 
+#include "bench_clock.h"
+
 /* What a strategy is built from.  Borrowed for the strategy's lifetime. */
 typedef struct strategy_env {
     const char *file;  /* the config on disk (for strategies that load files) */
@@ -57,8 +59,10 @@ typedef struct strategy_reader {
 
 /* Time a writer spent on one publication, in nanoseconds. */
 typedef struct strategy_pub_cost {
-    uint64_t prepare_ns;   /* producing the new content (e.g. writing the file) */
-    uint64_t publish_ns;   /* making it live, reclamation of the old one included */
+    uint64_t prepare_ns;   /* before publishing: writing the file (snapconf only) */
+    uint64_t publish_ns;   /* the publication: building the snapshot from the bytes,
+                              making it live, and whatever reclamation the writer
+                              waits for (a grace period, freeing the old copy) */
     uint64_t exclusive_ns; /* of publish_ns, time readers were locked out (0 for RCU) */
 } strategy_pub_cost;
 
@@ -82,6 +86,11 @@ typedef struct strategy_ops {
     void (*read)(void *state, strategy_lookup kind, const strategy_keys *keys, strategy_reader *r,
                  size_t n);
 
+    /* One lookup as read() does it, timed with bench_ticks() around the
+     * acquire, the lookup and the release; returns the ticks. */
+    uint64_t (*read_timed)(void *state, strategy_lookup kind, const strategy_keys *keys,
+                           strategy_reader *r);
+
     /* n bare read-side sections: acquire, take the pointer, release; the
      * pointer is added to r->acc. */
     void (*pairs)(void *state, strategy_reader *r, size_t n);
@@ -90,6 +99,11 @@ typedef struct strategy_ops {
      * NULL for a strategy that cannot publish (the lower bound).  Returns 0,
      * or -1 after printing why. */
     int (*publish)(void *state, const char *bytes, size_t len, strategy_pub_cost *cost);
+
+    /* The most replaced snapshots that ever waited for reclamation at once
+     * (a grace period, a reference count reaching zero); NULL when nothing
+     * is ever retired (no writer).  Called after the readers stopped. */
+    size_t (*retired_peak)(void *state);
 
     /* Optional facts for the report (e.g. "membarrier: yes"); NULL for none.
      * Returns a static string. */
@@ -108,14 +122,25 @@ uint64_t strategy_now_ns(void);
 
 /*
  * STRATEGY_DEFINE_LOOPS(prefix, state_type, acquire, release, quiesce)
- * defines prefix_read() and prefix_pairs() for the ops table, where
+ * defines prefix_read(), prefix_read_timed() and prefix_pairs() for the ops
+ * table, where
  *   const snapconf_snap *acquire(state_type *s);
  *   void release(state_type *s, const snapconf_snap *snap);
  *   void quiesce(state_type *s);   (after each release; qsbr's quiescent
  *                                   state, a no-op elsewhere)
  * are static inline functions of the strategy's file.
+ *
+ * STRATEGY_DEFINE_KEYED_LOOPS is the same for strategies whose lock depends
+ * on the key (the sharded locks): acquire(s, key) and release(s, snap, key),
+ * where key is the looked-up path's number (the pair loop passes its
+ * counter).
  */
-#define STRATEGY_LOOP_(state_type, acquire, release, quiesce, LOOKUP)                              \
+#define STRATEGY_PLAIN_ACQ_(fn, s, k) ((void)(k), fn(s))
+#define STRATEGY_PLAIN_REL_(fn, s, snap, k) ((void)(k), fn((s), (snap)))
+#define STRATEGY_KEYED_ACQ_(fn, s, k) fn((s), (k))
+#define STRATEGY_KEYED_REL_(fn, s, snap, k) fn((s), (snap), (k))
+
+#define STRATEGY_LOOP_(state_type, acquire, release, quiesce, LOOKUP, ACQ, REL)                    \
     do {                                                                                           \
         state_type *s_ = state;                                                                    \
         size_t j_ = r->pos, norder_ = keys->norder;                                                \
@@ -123,9 +148,10 @@ uint64_t strategy_now_ns(void);
         uint64_t acc_ = r->acc, bad_ = 0;                                                          \
         for (size_t i_ = 0; i_ < n; i_++) {                                                        \
             int64_t v_ = 0;                                                                        \
-            const snapconf_snap *snap_ = acquire(s_);                                              \
-            int rc_ = LOOKUP(snap_, order_[j_], &v_);                                              \
-            release(s_, snap_);                                                                    \
+            uint32_t k_ = order_[j_];                                                              \
+            const snapconf_snap *snap_ = ACQ(acquire, s_, k_);                                     \
+            int rc_ = LOOKUP(snap_, k_, &v_);                                                      \
+            REL(release, s_, snap_, k_);                                                           \
             quiesce(s_);                                                                           \
             acc_ += (uint64_t)v_;                                                                  \
             bad_ += rc_ != 0;                                                                      \
@@ -136,32 +162,56 @@ uint64_t strategy_now_ns(void);
         r->bad += bad_;                                                                            \
     } while (0)
 
-#define STRATEGY_DEFINE_LOOPS(prefix, state_type, acquire, release, quiesce)                       \
-    static void prefix##_read(void *state, strategy_lookup kind, const strategy_keys *keys,        \
-                              strategy_reader *r, size_t n)                                        \
-    {                                                                                              \
+/* Both lookup kinds of one loop; n is a parameter or, for the timed read,
+ * the constant 1, which the compiler folds into straight-line code. */
+#define STRATEGY_BOTH_KINDS_(state_type, acquire, release, quiesce, ACQ, REL)                      \
+    do {                                                                                           \
         char *const *paths = keys->paths;                                                          \
         snapconf_path *const *compiled = keys->compiled;                                           \
         if (kind == STRATEGY_STRING) {                                                             \
             (void)compiled;                                                                        \
-            STRATEGY_LOOP_(state_type, acquire, release, quiesce, STRATEGY_GET_STR_);              \
+            STRATEGY_LOOP_(state_type, acquire, release, quiesce, STRATEGY_GET_STR_, ACQ, REL);    \
         } else {                                                                                   \
             (void)paths;                                                                           \
-            STRATEGY_LOOP_(state_type, acquire, release, quiesce, STRATEGY_GET_COMPILED_);         \
+            STRATEGY_LOOP_(state_type, acquire, release, quiesce, STRATEGY_GET_COMPILED_, ACQ,     \
+                           REL);                                                                   \
         }                                                                                          \
+    } while (0)
+
+#define STRATEGY_DEFINE_LOOPS_(prefix, state_type, acquire, release, quiesce, ACQ, REL)            \
+    static void prefix##_read(void *state, strategy_lookup kind, const strategy_keys *keys,        \
+                              strategy_reader *r, size_t n)                                        \
+    {                                                                                              \
+        STRATEGY_BOTH_KINDS_(state_type, acquire, release, quiesce, ACQ, REL);                     \
+    }                                                                                              \
+    static uint64_t prefix##_read_timed(void *state, strategy_lookup kind,                         \
+                                        const strategy_keys *keys, strategy_reader *r)             \
+    {                                                                                              \
+        const size_t n = 1;                                                                        \
+        uint64_t t0_ = bench_ticks();                                                              \
+        STRATEGY_BOTH_KINDS_(state_type, acquire, release, quiesce, ACQ, REL);                     \
+        return bench_ticks() - t0_;                                                                \
     }                                                                                              \
     static void prefix##_pairs(void *state, strategy_reader *r, size_t n)                          \
     {                                                                                              \
         state_type *s_ = state;                                                                    \
         uint64_t acc_ = r->acc;                                                                    \
         for (size_t i_ = 0; i_ < n; i_++) {                                                        \
-            const snapconf_snap *snap_ = acquire(s_);                                              \
+            const snapconf_snap *snap_ = ACQ(acquire, s_, (uint32_t)i_);                           \
             acc_ += (uintptr_t)snap_;                                                              \
-            release(s_, snap_);                                                                    \
+            REL(release, s_, snap_, (uint32_t)i_);                                                 \
             quiesce(s_);                                                                           \
         }                                                                                          \
         r->acc = acc_;                                                                             \
     }
+
+#define STRATEGY_DEFINE_LOOPS(prefix, state_type, acquire, release, quiesce)                       \
+    STRATEGY_DEFINE_LOOPS_(prefix, state_type, acquire, release, quiesce, STRATEGY_PLAIN_ACQ_,     \
+                           STRATEGY_PLAIN_REL_)
+
+#define STRATEGY_DEFINE_KEYED_LOOPS(prefix, state_type, acquire, release, quiesce)                 \
+    STRATEGY_DEFINE_LOOPS_(prefix, state_type, acquire, release, quiesce, STRATEGY_KEYED_ACQ_,     \
+                           STRATEGY_KEYED_REL_)
 
 #define STRATEGY_GET_STR_(snap, i, out) snapconf_get_int((snap), paths[(i)], (out))
 #define STRATEGY_GET_COMPILED_(snap, i, out) snapconf_path_get_int((snap), compiled[(i)], (out))

@@ -1,16 +1,16 @@
 /*
- * strategy_rwlock.c - the usual design: the config behind a
+ * strategy_rwlock.c - the usual design: the config in a mutable map behind a
  * pthread_rwlock_t.  Readers take the read lock around the lookup.  The
- * writer takes the write lock and, inside it, builds the new copy (a full
- * snapconf_snap_load_buffer() of the new bytes: the "deep copy"), swaps it
- * in and frees the old one - the naive design, which holds the lock for the
- * whole rebuild.
+ * writer builds the new config outside the lock (as every strategy's writer
+ * does), then takes the write lock and deep-copies it into the shared map
+ * (strategy_map.h), so readers are locked out for the copy only.
  *
  * Two variants: glibc's default lock, which prefers readers (with readers
  * that overlap without pause a writer may wait for ever), and the
  * writer-preferring kind (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP).
  */
 #include "strategy.h"
+#include "strategy_map.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -18,14 +18,14 @@
 
 typedef struct rwlock_state {
     pthread_rwlock_t lock;
-    snapconf_snap *snap;
+    strategy_map map;
     const char *name;
 } rwlock_state;
 
 static inline const snapconf_snap *rwlock_acquire(rwlock_state *s)
 {
     pthread_rwlock_rdlock(&s->lock);
-    return s->snap;
+    return s->map.snap;
 }
 
 static inline void rwlock_release(rwlock_state *s, const snapconf_snap *snap)
@@ -39,8 +39,14 @@ STRATEGY_DEFINE_LOOPS(rwlock, rwlock_state, rwlock_acquire, rwlock_release, STRA
 static int create_kind(void **state, const strategy_env *env, int kind, const char *name)
 {
     rwlock_state *s = calloc(1, sizeof(*s));
+    snapconf_snap *first = NULL;
     snapconf_error err;
-    int rc = s ? snapconf_snap_load_buffer(env->bytes, env->len, env->file, &s->snap, &err) : -1;
+    int rc = s ? snapconf_snap_load_buffer(env->bytes, env->len, env->file, &first, &err) : -1;
+    if (rc == 0 && strategy_map_init(&s->map, first) != 0) {
+        snprintf(err.message, sizeof(err.message), "out of memory");
+        rc = -1;
+    }
+    snapconf_snap_free(first);
     if (rc != 0) {
         fprintf(stderr, "strategy %s: %s\n", name, s ? err.message : "out of memory");
         free(s);
@@ -70,7 +76,7 @@ static void rwlock_destroy(void *state)
 {
     rwlock_state *s = state;
     pthread_rwlock_destroy(&s->lock);
-    snapconf_snap_free(s->snap);
+    strategy_map_free(&s->map);
     free(s);
 }
 
@@ -80,32 +86,43 @@ static int rwlock_publish(void *state, const char *bytes, size_t len, strategy_p
     snapconf_error err;
     snapconf_snap *next;
     uint64_t t0 = strategy_now_ns();
-    pthread_rwlock_wrlock(&s->lock);
-    uint64_t t1 = strategy_now_ns();
-    int rc = snapconf_snap_load_buffer(bytes, len, "<rwlock copy>", &next, &err);
-    if (rc == 0) {
-        snapconf_snap_free(s->snap);
-        s->snap = next;
-    }
-    uint64_t t2 = strategy_now_ns();
-    pthread_rwlock_unlock(&s->lock);
-    if (rc != 0) {
+    if (snapconf_snap_load_buffer(bytes, len, "<rwlock copy>", &next, &err) != 0) {
         fprintf(stderr, "strategy %s: %s\n", s->name, err.message);
         return -1;
     }
-    *cost = (strategy_pub_cost){.publish_ns = t2 - t0, .exclusive_ns = t2 - t1};
+    pthread_rwlock_wrlock(&s->lock);
+    uint64_t t1 = strategy_now_ns();
+    int rc = strategy_map_assign(&s->map, next);
+    uint64_t t2 = strategy_now_ns();
+    pthread_rwlock_unlock(&s->lock);
+    snapconf_snap_free(next);
+    if (rc != 0) {
+        fprintf(stderr, "strategy %s: out of memory copying the config\n", s->name);
+        return -1;
+    }
+    *cost = (strategy_pub_cost){.publish_ns = strategy_now_ns() - t0, .exclusive_ns = t2 - t1};
+    return 0;
+}
+
+/* The old content is overwritten under the lock: nothing ever waits. */
+static size_t rwlock_retired_peak(void *state)
+{
+    (void)state;
     return 0;
 }
 
 const strategy_ops strategy_rwlock = {
     .name = "rwlock",
-    .desc = "pthread_rwlock_t (glibc default: prefers readers) around the lookup; writer "
-            "rebuilds the copy and frees the old one inside the write lock",
+    .desc = "pthread_rwlock_t (glibc default: prefers readers) around the lookup in a mutable "
+            "map; writer builds the new config, then deep-copies it into the map under the "
+            "write lock",
     .create = rwlock_create,
     .destroy = rwlock_destroy,
     .read = rwlock_read,
+    .read_timed = rwlock_read_timed,
     .pairs = rwlock_pairs,
     .publish = rwlock_publish,
+    .retired_peak = rwlock_retired_peak,
 };
 
 const strategy_ops strategy_rwlock_wp = {
@@ -114,6 +131,8 @@ const strategy_ops strategy_rwlock_wp = {
     .create = rwlock_wp_create,
     .destroy = rwlock_destroy,
     .read = rwlock_read,
+    .read_timed = rwlock_read_timed,
     .pairs = rwlock_pairs,
     .publish = rwlock_publish,
+    .retired_peak = rwlock_retired_peak,
 };

@@ -88,15 +88,27 @@ static int live_publish(void *state, const char *bytes, size_t len, strategy_pub
     return 0;
 }
 
+/* The library's own count (snapconf_status_info.retired_peak): snapshots
+ * handed to the reclaimer and not yet freed, queued or in the grace period
+ * under way. */
+static size_t live_retired_peak(void *state)
+{
+    live_state *s = state;
+    snapconf_status_info st;
+    return snapconf_status(s->h, &st) == 0 ? st.retired_peak : 0;
+}
+
 const strategy_ops strategy_snapconf = {
     .name = "snapconf",
     .desc = "snapconf_snap_begin + lookup + snapconf_snap_end through libsnapconf.so; writer: "
-            "rewrite the file (rename over) + snapconf_reload (read, build, swap, "
-            "synchronize_rcu, free)",
+            "rewrite the file (rename over) + snapconf_reload (read, build, swap; the "
+            "library's reclaimer thread frees the old snapshot after a grace period)",
     .prepare_what = "file write + rename",
     .create = live_create,
     .destroy = live_destroy,
     .read = live_read,
+    .read_timed = live_read_timed,
     .pairs = live_pairs,
     .publish = live_publish,
+    .retired_peak = live_retired_peak,
 };

@@ -55,5 +55,6 @@ const strategy_ops strategy_unsync = {
     .create = unsync_create,
     .destroy = unsync_destroy,
     .read = unsync_read,
+    .read_timed = unsync_read_timed,
     .pairs = unsync_pairs,
 };

@@ -56,6 +56,7 @@ void __tsan_release(void *addr);
 
 typedef struct flavor_state {
     snapconf_snap *current; /* RCU-protected */
+    size_t retired_peak;    /* 1 once the writer has waited for a grace period */
 } flavor_state;
 
 static inline const snapconf_snap *flavor_acquire(flavor_state *s)
@@ -127,26 +128,31 @@ static int flavor_publish(void *state, const char *bytes, size_t len, strategy_p
         fprintf(stderr, "strategy %s: %s\n", URCU_NAME, err.message);
         return -1;
     }
-    uint64_t t1 = strategy_now_ns();
     snapconf_snap *old = __atomic_exchange_n(&s->current, next, __ATOMIC_SEQ_CST);
+    s->retired_peak = 1; /* old, for the grace period the writer waits for */
     URCU_SYNCHRONIZE();
     FLAVOR_WRITER_WAITED(s);
     snapconf_snap_free(old);
-    uint64_t t2 = strategy_now_ns();
-    *cost = (strategy_pub_cost){.prepare_ns = t1 - t0, .publish_ns = t2 - t1};
+    *cost = (strategy_pub_cost){.publish_ns = strategy_now_ns() - t0};
     return 0;
+}
+
+static size_t flavor_retired_peak(void *state)
+{
+    return ((flavor_state *)state)->retired_peak;
 }
 
 const strategy_ops URCU_OPS = {
     .name = URCU_NAME,
     .desc = URCU_DESC,
-    .prepare_what = "building the snapshot",
     .create = flavor_create,
     .destroy = flavor_destroy,
     .thread_online = flavor_online,
     .thread_offline = flavor_offline,
     .read = flavor_read,
+    .read_timed = flavor_read_timed,
     .pairs = flavor_pairs,
     .publish = flavor_publish,
+    .retired_peak = flavor_retired_peak,
     .note = URCU_NOTE,
 };

@@ -8,44 +8,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define SNAPCONF_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SNAPCONF_TSAN 1
-#endif
-#endif
-
-#ifdef SNAPCONF_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#endif
-
-/*
- * ThreadSanitizer cannot see the ordering a grace period provides (liburcu
- * is not instrumented, and membarrier is invisible to it).  In TSan builds
- * each read-side section releases, and the reclaimer acquires after
- * synchronize_rcu, on one address per handle: exactly the happens-before
- * edge a grace period guarantees.
- */
-void snapconf__tsan_reader_done(void *sync_addr)
-{
-#ifdef SNAPCONF_TSAN
-    __tsan_release(sync_addr);
-#else
-    (void)sync_addr;
-#endif
-}
-
-void snapconf__tsan_writer_waited(void *sync_addr)
-{
-#ifdef SNAPCONF_TSAN
-    __tsan_acquire(sync_addr);
-#else
-    (void)sync_addr;
-#endif
-}
-
 void snapconf__snap_unref(snapconf_snap *s)
 {
     if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)

@@ -49,8 +49,45 @@ void snapconf__reclaim_stop(struct snapconf__reclaim *r);
 /* Drops one reference; frees the snapshot at zero. */
 void snapconf__snap_unref(snapconf_snap *snap);
 
-/* The grace-period edge for ThreadSanitizer (no-ops otherwise). */
-void snapconf__tsan_reader_done(void *sync_addr);
-void snapconf__tsan_writer_waited(void *sync_addr);
+#if defined(__SANITIZE_THREAD__)
+#define SNAPCONF_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SNAPCONF_TSAN 1
+#endif
+#endif
+
+#ifdef SNAPCONF_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#endif
+
+/*
+ * ThreadSanitizer cannot see the ordering a grace period provides (liburcu
+ * is not instrumented, and membarrier is invisible to it).  In TSan builds
+ * each read-side section releases, and the reclaimer acquires after
+ * synchronize_rcu, on one address per handle: exactly the happens-before
+ * edge a grace period guarantees.  Inline, because snapconf_snap_end() runs
+ * this on every read: out of line, the empty function of a normal build
+ * cost a call and a return per read (about 1 ns of the 7 a begin + end
+ * pair costs through the shared library).
+ */
+static inline void snapconf__tsan_reader_done(void *sync_addr)
+{
+#ifdef SNAPCONF_TSAN
+    __tsan_release(sync_addr);
+#else
+    (void)sync_addr;
+#endif
+}
+
+static inline void snapconf__tsan_writer_waited(void *sync_addr)
+{
+#ifdef SNAPCONF_TSAN
+    __tsan_acquire(sync_addr);
+#else
+    (void)sync_addr;
+#endif
+}
 
 #endif
