@@ -629,9 +629,8 @@ typedef struct snapconf_status_info {
     size_t memory;             /* bytes of the published snapshot */
     size_t nodes;              /* its expanded node count */
     size_t retired;            /* replaced snapshots waiting for a grace period now */
-    size_t retired_peak;       /* the most that ever waited at once: at most 8 (4 queued,
-                                  4 in the grace period under way); a writer that would
-                                  queue a fifth waits (back-pressure) */
+    size_t retired_peak;       /* the most that ever waited at once: at most 4; a writer
+                                  that would retire a fifth waits (back-pressure) */
 } snapconf_status_info;
 
 /* Fills *st with the handle's state.  Any thread, including callbacks. */

@@ -73,7 +73,9 @@ void snapconf__retire(struct snapconf__reclaim *r, snapconf_snap *snap)
         return;
     }
     pthread_mutex_lock(&r->lock);
-    while (r->n == SNAPCONF__RETIRE_MAX)
+    /* Those in the grace period under way count too: the bound is on
+     * memory, not on the queue. */
+    while (r->n + r->in_grace >= SNAPCONF__RETIRE_MAX)
         pthread_cond_wait(&r->room, &r->lock);
     r->retired[r->n++] = snap;
     if (r->n + r->in_grace > r->most)

@@ -5,8 +5,9 @@
  * itself at about 100 publications a second.  A reclaimer thread of our own
  * waits instead, one grace period for a whole batch; unlike liburcu's
  * call_rcu workers it blocks every signal and is joined at close.  At most
- * SNAPCONF__RETIRE_MAX snapshots wait at once: a writer that would exceed
- * that waits for the reclaimer (back-pressure), so memory stays bounded.
+ * SNAPCONF__RETIRE_MAX snapshots wait at once, queued or in the grace period
+ * under way: a writer that would exceed that waits for the reclaimer
+ * (back-pressure), so memory stays bounded.
  */
 #ifndef SNAPCONF_RECLAIM_H
 #define SNAPCONF_RECLAIM_H
@@ -40,7 +41,7 @@ int snapconf__reclaim_start(struct snapconf__reclaim *r, bool threaded, void *sy
 void snapconf__retire(struct snapconf__reclaim *r, snapconf_snap *snap);
 
 /* How many snapshots wait for a grace period now (queued or in the
- * reclaimer's hands), and the most ever: at most 2 * SNAPCONF__RETIRE_MAX. */
+ * reclaimer's hands), and the most ever: at most SNAPCONF__RETIRE_MAX. */
 void snapconf__reclaim_counts(struct snapconf__reclaim *r, size_t *now, size_t *peak);
 
 /* Reclaims everything still waiting and stops the thread. */
