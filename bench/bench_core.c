@@ -89,25 +89,6 @@ static stats stats_of(double *samples, unsigned n)
     return (stats){samples[0], median};
 }
 
-/* mkdir -p: the default output folder is nested and may not exist yet. */
-static int make_dirs(const char *dir)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int write_file(const char *dir, const char *name, const gen_buf *doc)
 {
     char path[4096];

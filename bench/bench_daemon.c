@@ -161,24 +161,6 @@ static call_stats summarise_ms(double *ms, size_t n)
     return s;
 }
 
-static int make_dirs(const char *dir)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -917,28 +899,6 @@ static const char *default_tmp(void)
     if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK | X_OK) == 0)
         return "/dev/shm";
     return tmp && *tmp ? tmp : "/tmp";
-}
-
-/* The file system the config lives on: rename and inotify costs vary. */
-static const char *fs_name(const char *dir)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0)
-        return "unknown";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53:
-        return "ext4";
-    case 0x01021994:
-        return "tmpfs";
-    case 0x9123683E:
-        return "btrfs";
-    case 0x58465342:
-        return "xfs";
-    case 0x794c7630:
-        return "overlayfs";
-    default:
-        return "other";
-    }
 }
 
 static int parse_only(const char *what, dopts *o)

@@ -616,28 +616,6 @@ static int write_results(const bench_report *rep, const char *dir)
     return 0;
 }
 
-/* The file system the edited files live on: inotify and rename costs vary. */
-static const char *fs_name(const char *dir)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0)
-        return "unknown";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53:
-        return "ext4";
-    case 0x01021994:
-        return "tmpfs";
-    case 0x9123683E:
-        return "btrfs";
-    case 0x58465342:
-        return "xfs";
-    case 0x794c7630:
-        return "overlayfs";
-    default:
-        return "other";
-    }
-}
-
 int main(int argc, char **argv)
 {
     live_opts o;

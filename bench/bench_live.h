@@ -82,7 +82,6 @@ stats stats_min(double *samples, size_t n);
 stats stats_max(double *samples, size_t n);
 /* Nearest-rank percentile of sorted samples. */
 double percentile_sorted(const double *s, size_t n, double p);
-int make_dirs(const char *dir);
 
 /* Generates a service config of about target bytes and appends the
  * generation key whose value each publication changes. */

@@ -3,6 +3,11 @@
  */
 #include "bench_report.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,4 +313,43 @@ int report_write_md(const bench_report *report, const char *path)
                 row_status(r));
     }
     return close_checked(f);
+}
+
+int make_dirs(const char *dir)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+const char *fs_name(const char *dir)
+{
+    struct statfs sf;
+    if (statfs(dir, &sf) != 0)
+        return "unknown";
+    switch ((unsigned long)sf.f_type) {
+    case 0xEF53:
+        return "ext4";
+    case 0x01021994:
+        return "tmpfs";
+    case 0x9123683E:
+        return "btrfs";
+    case 0x58465342:
+        return "xfs";
+    case 0x794c7630:
+        return "overlayfs";
+    default:
+        return "other";
+    }
 }

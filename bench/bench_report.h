@@ -65,4 +65,12 @@ void report_print(const bench_report *report, FILE *to);
 int report_write_csv(const bench_report *report, const char *path);
 int report_write_md(const bench_report *report, const char *path);
 
+/* mkdir -p for the output folder, which is nested and may not exist yet.
+ * Returns 0, or -1 with errno set. */
+int make_dirs(const char *dir);
+
+/* The name of the file system dir is on ("tmpfs", "ext4", ...), for the
+ * method line: rename and inotify costs depend on it. */
+const char *fs_name(const char *dir);
+
 #endif /* SNAPCONF_BENCH_REPORT_H */

@@ -70,24 +70,6 @@ double percentile_sorted(const double *s, size_t n, double p)
     return s[rank == 0 ? 0 : rank - 1];
 }
 
-int make_dirs(const char *dir)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int make_doc(size_t target, gen_buf *doc, size_t *gen_offset)
 {
     gen_service_params p = {.target_bytes = target, .seed = GEN_DEFAULT_SEED};

@@ -96,6 +96,11 @@ struct cli_args {
 int cli_parse_args(const struct cli_command *cmd, int argc, char **argv,
                    const struct option *longopts, struct cli_args *args);
 
+/* cli_parse_args() for a command that takes no operands: one is a usage
+ * error.  Same returns.  Defined in main.c. */
+int cli_parse_no_operands(const struct cli_command *cmd, int argc, char **argv,
+                          const struct option *longopts, struct cli_args *args);
+
 /*
  * Compiles text as a path into *out; a malformed path is reported with its
  * column, as a usage error.  Returns CLI_EXIT_OK or the exit code.  Defined

@@ -312,12 +312,10 @@ static int cmd_status(const struct cli_command *cmd, int argc, char **argv)
     struct cli_response resp;
     snapconf_snap *snap = NULL;
     const char *socket;
-    int rc = cli_parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_no_operands(cmd, argc, argv, options, &args);
 
     if (rc != CLI_PARSE_GO_ON)
         return rc;
-    if (args.n_operands > 0)
-        return cli_usage_error(cmd, "unexpected argument '%s'", args.operand);
     socket = cli_socket_path(args.socket);
     rc = fetch_json(socket, "/v1/status", &resp, &snap);
     if (rc == CLI_EXIT_OK) {
@@ -369,12 +367,10 @@ static int cmd_reload(const struct cli_command *cmd, int argc, char **argv)
     const char *socket;
     int64_t generation = -1;
     bool published = true;
-    int rc = cli_parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_no_operands(cmd, argc, argv, options, &args);
 
     if (rc != CLI_PARSE_GO_ON)
         return rc;
-    if (args.n_operands > 0)
-        return cli_usage_error(cmd, "unexpected argument '%s'", args.operand);
     socket = cli_socket_path(args.socket);
     rc = cli_http(socket, "POST", "/v1/reload", CLI_TIMEOUT_DEFAULT, false, &resp);
     if (rc != CLI_EXIT_OK)

@@ -158,12 +158,10 @@ static int cmd_dump(const struct cli_command *cmd, int argc, char **argv)
     snapconf_snap *snap = NULL;
     render_error err;
     bool yaml;
-    int rc = cli_parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_no_operands(cmd, argc, argv, options, &args);
 
     if (rc != CLI_PARSE_GO_ON)
         return rc;
-    if (args.n_operands > 0)
-        return cli_usage_error(cmd, "unexpected argument '%s'", args.operand);
     yaml = args.format != NULL && strcmp(args.format, "yaml") == 0;
     if (!yaml && args.format != NULL && strcmp(args.format, "json") != 0)
         return cli_usage_error(cmd, "unknown format '%s' (use json or yaml)", args.format);

@@ -165,12 +165,10 @@ static int cmd_paths(const struct cli_command *cmd, int argc, char **argv)
     snapconf_error err;
     const snapconf_node *root = NULL;
     const char *socket;
-    int rc = cli_parse_args(cmd, argc, argv, options, &args);
+    int rc = cli_parse_no_operands(cmd, argc, argv, options, &args);
 
     if (rc != CLI_PARSE_GO_ON)
         return rc;
-    if (args.n_operands > 0)
-        return cli_usage_error(cmd, "unexpected argument '%s'", args.operand);
     rc = CLI_EXIT_OK;
     if (args.file != NULL) {
         memset(&err, 0, sizeof(err));

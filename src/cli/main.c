@@ -139,6 +139,16 @@ int cli_parse_args(const struct cli_command *cmd, int argc, char **argv,
     return CLI_PARSE_GO_ON;
 }
 
+int cli_parse_no_operands(const struct cli_command *cmd, int argc, char **argv,
+                          const struct option *longopts, struct cli_args *args)
+{
+    int rc = cli_parse_args(cmd, argc, argv, longopts, args);
+
+    if (rc == CLI_PARSE_GO_ON && args->n_operands > 0)
+        return cli_usage_error(cmd, "unexpected argument '%s'", args->operand);
+    return rc;
+}
+
 static void print_usage(FILE *out)
 {
     fputs("Usage: snapconf [--help] [--version] [--socket SOCKET] COMMAND [ARGS...]\n"
