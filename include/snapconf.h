@@ -194,6 +194,12 @@ typedef struct snapconf_options {
     snapconf_reload_fn on_reload; /* NULL: no reports */
     void *on_reload_userdata;
 
+    /* Layers (see "Layered configuration" below); all off by default. */
+    const char *const *dropin_dirs; /* NULL-terminated list of drop-in directories whose
+                                     *.yaml files are read after the main file */
+    const char *env_prefix;         /* e.g. "APP_": environment overrides; NULL or "": none */
+    const char *state_file;         /* where runtime overrides persist; NULL: in memory only */
+
     uint64_t reserved_[6]; /* for fields added later; keep zero */
 } snapconf_options;
 
@@ -602,6 +608,152 @@ SNAPCONF_API int snapconf_subscribe(snapconf *h, const char *prefix, snapconf_ch
 SNAPCONF_API int snapconf_unsubscribe(snapconf *h, int id);
 
 /* ---------------------------------------------------------------------------
+ * Layered configuration
+ *
+ * A live handle (and snapconf_snap_load_layered()) can publish one snapshot
+ * merged from several layers, lowest first:
+ *
+ *   1. the main file;
+ *   2. drop-ins: the files named *.yaml in each of opts->dropin_dirs, the
+ *      directories in the order given and the files of each in lexical
+ *      (byte) order of their names, as systemd and nginx read conf.d;
+ *      names starting with '.' are skipped;
+ *   3. the environment, when opts->env_prefix is set: APP_DATABASE__PORT=5433
+ *      with prefix "APP_" sets database.port to the int 5433.  "__" separates
+ *      segments; each segment matches an existing key case-insensitively
+ *      when exactly one does, else it is lowercased.  The value is typed as
+ *      a plain YAML scalar by the core schema (5433 an int, true a bool,
+ *      "" and ~ a null, anything else - a number too large included - a
+ *      string).  Variables are applied in the byte order of their names;
+ *      a name with an empty segment (APP___X, APP_X__) is skipped;
+ *   4. runtime overrides, from snapconf_set() and snapconf_unset(), in the
+ *      order they were made.
+ *
+ * Merge rules, each later layer over what the earlier ones built: mappings
+ * merge key by key, recursively, later values winning; sequences and
+ * scalars replace the earlier value whole; a mapping replaces a scalar or
+ * sequence whole; and a null in a drop-in or the environment deletes the
+ * key (a null in the main file is a null value).  A runtime set replaces
+ * the value at its path whole, mapping or not, creating missing parent
+ * mappings; a runtime unset deletes it.
+ *
+ * The merged snapshot is as flat as a single file's: reads cost the same.
+ * Every drop-in directory is watched like the main file (files added,
+ * changed, renamed or removed), and the environment is read again at each
+ * reload.  A layer that fails to load fails the whole reload: the error
+ * names that layer's file and position and the last good snapshot keeps
+ * serving.  Runtime overrides sit above every file and survive reloads:
+ * they are applied again on top of each newly loaded set of files; if one
+ * no longer applies (its parent became a scalar), the reload fails naming
+ * it.  Node positions (snapconf_node_line()) are in the layer the value
+ * came from; snapconf_explain() says which.
+ *
+ * Every file of a layered configuration must hold a mapping at its top.
+ * Names in a drop-in directory that are not *.yaml, or not regular files
+ * (directories, dangling symlinks), are skipped, at most 4096 per
+ * directory.  A merged snapshot holds copies of what aliases share in a
+ * file, counted against max_nodes, and nests at most 4096 levels.  A
+ * merged snapshot's content hash covers every layer, and its source is
+ * the main file.
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Loads path with the layers opts asks for (dropin_dirs, env_prefix, and
+ * the overrides saved in state_file) into one merged snapshot, as a live
+ * handle would publish it, but once and without a handle.  Ownership and
+ * errors as snapconf_snap_load().  Any thread (it reads the environment:
+ * not while another thread calls setenv()).
+ */
+SNAPCONF_API int snapconf_snap_load_layered(const char *path, const snapconf_options *opts,
+                                            snapconf_snap **out, snapconf_error *err);
+
+/*
+ * Runtime overrides: sets the value at path to yaml_value (YAML text for
+ * any value: "9090", "true", "[a, b]", "{host: x, port: 1}"; "null" sets a
+ * null), or deletes it.  Each call builds a new snapshot from the current
+ * files and overrides plus this change, validates it and publishes it as
+ * one new generation, through the same single writer as a reload (so
+ * subscribers hear of it); the change then stays above every file layer,
+ * across reloads, until snapconf_revert().  With opts->state_file set, the
+ * overrides are written there atomically before the publication (a crash
+ * leaves the old or the new list, never a torn file) and applied again by
+ * the next snapconf_open() with that state file.
+ *
+ * Errors (nothing published, err says why): SNAPCONF_EPATH; SNAPCONF_EPARSE
+ * for a yaml_value that does not parse; SNAPCONF_ETYPE when a parent on the
+ * path is a scalar, or an index segment meets no sequence; SNAPCONF_ENOTFOUND
+ * for snapconf_unset() of a path with no value, or an index past a
+ * sequence's end; SNAPCONF_EVALIDATE; SNAPCONF_EIO when the state file
+ * cannot be written; SNAPCONF_EDEADLK as snapconf_reload().  Any thread
+ * outside a read-side section and the handle's callbacks.
+ */
+SNAPCONF_API int snapconf_set(snapconf *h, const char *path, const char *yaml_value,
+                              snapconf_error *err);
+SNAPCONF_API int snapconf_unset(snapconf *h, const char *path, snapconf_error *err);
+
+/*
+ * Drops the runtime overrides made at path or below it ("" or NULL: all of
+ * them), so the file layers show again, and publishes the result as one new
+ * generation.  SNAPCONF_ENOTFOUND when there was none.  Otherwise as
+ * snapconf_set().
+ */
+SNAPCONF_API int snapconf_revert(snapconf *h, const char *path, snapconf_error *err);
+
+/* Where a layer's values come from. */
+typedef enum snapconf_layer_kind {
+    SNAPCONF_LAYER_FILE = 0, /* the main file */
+    SNAPCONF_LAYER_DROPIN,   /* a file from a drop-in directory */
+    SNAPCONF_LAYER_ENV,      /* an environment variable */
+    SNAPCONF_LAYER_RUNTIME,  /* a runtime override (snapconf_set(), snapconf_unset()) */
+} snapconf_layer_kind;
+
+/* What a layer did to the value at the path asked about. */
+typedef enum snapconf_origin_role {
+    SNAPCONF_ORIGIN_VALUE = 0,  /* set the live value (nothing later changed it) */
+    SNAPCONF_ORIGIN_MERGED,     /* gave entries to the live mapping, merged with others */
+    SNAPCONF_ORIGIN_OVERRIDDEN, /* set a value a later layer replaced or deleted */
+    SNAPCONF_ORIGIN_DELETED,    /* deleted the value: a null, an unset, or a scalar
+                                   or sequence replacing a parent mapping */
+} snapconf_origin_role;
+
+/*
+ * One layer's say about a path.  name and node are borrowed from the
+ * snapshot given to snapconf_explain() and valid as long as it is; path is
+ * valid during the callback only (copy it to keep it).
+ */
+typedef struct snapconf_origin {
+    snapconf_layer_kind kind;
+    snapconf_origin_role role;
+    const char *name;          /* file path, variable name ("APP_DATABASE__PORT"), or
+                                  "runtime" */
+    const char *path;          /* the path this layer set: the one asked about, or for a
+                                  deletion through a parent, that parent's */
+    unsigned line, column;     /* position in the file; 0 for env and runtime layers */
+    const snapconf_node *node; /* the layer's value at path; NULL for an unset */
+} snapconf_origin;
+
+/* Called by snapconf_explain() once per origin; non-zero stops it. */
+typedef int (*snapconf_origin_fn)(void *userdata, const snapconf_origin *origin);
+
+/*
+ * Says where the value at path in snap came from, like `git config
+ * --show-origin`: calls cb for every layer that set, merged or deleted it,
+ * lowest layer first, each with its role; the live value's own layer is
+ * the last one whose role is VALUE or MERGED.  A snapshot loaded without
+ * layers has one layer, its file.  Returns 0 (after at least one call), the
+ * callback's non-zero value, SNAPCONF_ENOTFOUND when no layer ever set
+ * the path, or SNAPCONF_EPATH.  Any thread, while snap is valid.
+ */
+SNAPCONF_API int snapconf_explain(const snapconf_snap *snap, const char *path,
+                                  snapconf_origin_fn cb, void *userdata);
+
+/* "file", "dropin", "env", "runtime"; "unknown" else. */
+SNAPCONF_API const char *snapconf_layer_kind_name(snapconf_layer_kind kind);
+
+/* "value", "merged", "overridden", "deleted"; "unknown" else. */
+SNAPCONF_API const char *snapconf_origin_role_name(snapconf_origin_role role);
+
+/* ---------------------------------------------------------------------------
  * Status
  * ------------------------------------------------------------------------- */
 
@@ -631,6 +783,8 @@ typedef struct snapconf_status_info {
     size_t retired;            /* replaced snapshots waiting for a grace period now */
     size_t retired_peak;       /* the most that ever waited at once: at most 4; a writer
                                   that would retire a fifth waits (back-pressure) */
+    size_t layers;             /* layers merged into the published snapshot (1: the file) */
+    size_t overrides;          /* runtime overrides in force */
 } snapconf_status_info;
 
 /* Fills *st with the handle's state.  Any thread, including callbacks. */

@@ -3,29 +3,13 @@
 #include "error.h"
 #include "loader.h"
 #include "publish.h"
+#include "reload.h"
 #include "snapshot.h"
 #include "watch.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The first snapshot: the file, validated like every later one, or an
- * empty mapping when the file is missing and the options allow that. */
-static int first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *err)
-{
-    snapconf_snap *snap = NULL;
-    int rc = snapconf_snap_load(h->path, NULL, 0, &h->opts, &snap, err);
-    if (rc == SNAPCONF_EIO && h->opts.allow_missing && err->sys_errno == ENOENT) {
-        snapconf__log(h, SNAPCONF_LOG_WARNING, "%s does not exist yet; starting empty", h->path);
-        return snapconf_snap_load(h->path, "{}", 2, &h->opts, out, err);
-    }
-    if (rc == 0 && (rc = snapconf__validate(h, snap, err)) != 0)
-        snapconf_snap_free(snap);
-    if (rc == 0)
-        *out = snap;
-    return rc;
-}
 
 int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts,
                   snapconf_error *err)
@@ -46,12 +30,13 @@ int snapconf_open(snapconf **out, const char *path, const snapconf_options *opts
         return rc;
     }
     snapconf_snap *first = NULL;
-    if ((rc = first_snapshot(h, &first, e)) == 0) {
+    if ((rc = snapconf__first_snapshot(h, &first, e)) == 0) {
         snapconf__publish_initial(h, first);
         rc = snapconf__watch_start(h, e);
     }
     if (rc) {
         snapconf__publish_fini(h);
+        snapconf__layered_fini(h);
         free(h);
         if (err)
             *err = *e;
@@ -67,6 +52,7 @@ void snapconf_close(snapconf *h)
         return;
     snapconf__watch_stop(h);
     snapconf__publish_fini(h);
+    snapconf__layered_fini(h);
     free(h);
 }
 

@@ -24,4 +24,18 @@ static inline uint32_t snapconf__key_hash(const char *key, size_t len)
     return (uint32_t)XXH3_64bits_withSeed(key, len, snapconf__hash_seed);
 }
 
+/* A 128-bit hash as 32 lowercase hex digits and a NUL, the form of every
+ * content hash. */
+static inline void snapconf__hash_hex(XXH128_hash_t h, char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < 16; i++) {
+        uint64_t word = i < 8 ? h.high64 : h.low64;
+        unsigned byte = (unsigned)(word >> (56 - 8 * (i % 8))) & 0xffu;
+        out[2 * i] = hex[byte >> 4];
+        out[2 * i + 1] = hex[byte & 0xfu];
+    }
+    out[32] = '\0';
+}
+
 #endif

@@ -280,3 +280,10 @@ int snapconf__path_walk(const struct snapconf_node *from, const snapconf_path *p
     *out = cur;
     return 0;
 }
+
+bool snapconf__path_within(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return n == 0 ||
+           (strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '.' || path[n] == '['));
+}

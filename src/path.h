@@ -164,6 +164,9 @@ static inline const struct snapconf_node *snapconf__step(const struct snapconf_n
  * first); returns the bytes written, or with out == NULL the bytes needed. */
 size_t snapconf__canonical_seg(const struct snapconf__seg *s, bool first, char *out);
 
+/* True when the canonical path is prefix or lies below it ("" holds all). */
+bool snapconf__path_within(const char *path, const char *prefix);
+
 /* Finds a compiled path from the snapshot's root, through its memo. */
 int snapconf__path_find(const snapconf_snap *snap, const snapconf_path *path,
                         const struct snapconf_node **out);

@@ -19,6 +19,7 @@
 #include <urcu-bp.h>
 
 #include "error.h"
+#include "layer.h"
 #include "loader.h"
 #include "path.h"
 #include "publish.h"
@@ -107,6 +108,10 @@ static void record_success(snapconf *h, const snapconf_snap *snap, bool publishe
         memcpy(h->status.content_hash, snap->content_hash, sizeof h->status.content_hash);
         h->status.memory = snap->memory;
         h->status.nodes = snap->node_count;
+        h->status.layers = snap->layers ? snap->layers->n : 1;
+        h->status.overrides = 0;
+        for (size_t i = 0; snap->layers && i < snap->layers->n; i++)
+            h->status.overrides += snap->layers->items[i]->kind == SNAPCONF_LAYER_RUNTIME;
         if (snap->generation > 1)
             h->status.reloads++;
     }
@@ -334,7 +339,7 @@ static void notify(snapconf *h, const snapconf_snap *old_snap, const snapconf_sn
  * reclaimer, which frees it once no reader can still see it.  Called with
  * the writer lock held.  Fails, publishing nothing and keeping snap the
  * caller's, only when the changes for subscribers cannot be computed. */
-static int publish(snapconf *h, snapconf_snap *snap, snapconf_error *e)
+int snapconf__publish(snapconf *h, snapconf_snap *snap, snapconf_error *e)
 {
     struct change_list all = {0};
     if (collect_changes(h, h->current, snap, &all) != 0) {
@@ -359,7 +364,7 @@ static int publish(snapconf *h, snapconf_snap *snap, snapconf_error *e)
 void snapconf__publish_initial(snapconf *h, snapconf_snap *snap)
 {
     pthread_mutex_lock(&h->writer);
-    (void)publish(h, snap, NULL); /* nothing to compare with: cannot fail */
+    (void)snapconf__publish(h, snap, NULL); /* nothing to compare with: cannot fail */
     pthread_mutex_unlock(&h->writer);
 }
 
@@ -378,29 +383,9 @@ int snapconf__validate(snapconf *h, const snapconf_snap *next, snapconf_error *e
     return SNAPCONF_EVALIDATE;
 }
 
-static int reload_locked(snapconf *h, snapconf_error *e)
+void snapconf__record_unchanged(snapconf *h)
 {
-    char *data = NULL, hash[33];
-    size_t len = 0;
-    int rc = snapconf__read_file(h->path, h->opts.max_file_size, &data, &len, e);
-    if (rc)
-        return rc;
-    snapconf__content_hash(data, len, hash);
-    const snapconf_snap *cur = h->current;
-    if (cur && strcmp(hash, cur->content_hash) == 0) {
-        free(data);
-        record_success(h, cur, false);
-        snapconf__log(h, SNAPCONF_LOG_DEBUG, "%s unchanged (same content hash)", h->path);
-        return 0;
-    }
-    snapconf_snap *next = NULL;
-    rc = snapconf__load_bytes(h->path, data, len, hash, &h->opts, &next, e);
-    free(data);
-    if (rc == 0 && (rc = snapconf__validate(h, next, e)) == 0)
-        rc = publish(h, next, e);
-    if (rc)
-        snapconf_snap_free(next);
-    return rc;
+    record_success(h, h->current, false);
 }
 
 static int64_t mono_ns(void)
@@ -424,14 +409,14 @@ static void report(snapconf *h, int rc, uint64_t before, int64_t started, const 
     h->opts.on_reload(h->opts.on_reload_userdata, &r);
 }
 
-int snapconf__reload(snapconf *h, snapconf_error *err)
+int snapconf__write(snapconf *h, snapconf__write_fn fn, void *arg, snapconf_error *err)
 {
     snapconf_error e;
     pthread_mutex_lock(&h->writer);
     tls_writer_of = h;
     int64_t started = mono_ns();
     uint64_t before = h->generation;
-    int rc = reload_locked(h, &e);
+    int rc = fn(h, arg, &e);
     if (rc)
         record_failure(h, &e);
     report(h, rc, before, started, &e);
@@ -442,19 +427,20 @@ int snapconf__reload(snapconf *h, snapconf_error *err)
     return rc;
 }
 
-int snapconf_reload(snapconf *h, snapconf_error *err)
+int snapconf__writer_check(snapconf *h, const char *what, snapconf_error *err)
 {
     if (!h)
-        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0, "snapconf_reload: no handle");
+        return snapconf__error(err, SNAPCONF_EINVAL, NULL, 0, 0, "%s: no handle", what);
     if (tls_writer_of == h)
         return snapconf__error(err, SNAPCONF_EDEADLK, NULL, 0, 0,
-                               "snapconf_reload called from a callback of the same handle");
+                               "%s called from a callback of the same handle", what);
     if (rcu_read_ongoing())
         return snapconf__error(err, SNAPCONF_EDEADLK, NULL, 0, 0,
-                               "snapconf_reload called inside a read-side section "
+                               "%s called inside a read-side section "
                                "(between snapconf_snap_begin and snapconf_snap_end); it would "
-                               "wait for itself");
-    return snapconf__reload(h, err);
+                               "wait for itself",
+                               what);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -476,6 +462,43 @@ static char *absolute(const char *path)
     return p;
 }
 
+static void free_layer_options(snapconf *h)
+{
+    for (size_t i = 0; i < h->ndropin_dirs; i++)
+        free(h->dropin_dirs[i]);
+    free(h->dropin_dirs);
+    free(h->env_prefix);
+    free(h->state_file);
+    h->dropin_dirs = NULL;
+    h->ndropin_dirs = 0;
+    h->env_prefix = h->state_file = NULL;
+}
+
+/* The handle reads its layers again at every reload, possibly after the
+ * host has changed directory or freed its strings: copies, made absolute. */
+static int copy_layer_options(snapconf *h)
+{
+    size_t n = 0;
+    while (h->opts.dropin_dirs && h->opts.dropin_dirs[n])
+        n++;
+    if (n) {
+        h->dropin_dirs = calloc(n + 1, sizeof *h->dropin_dirs);
+        if (!h->dropin_dirs)
+            return SNAPCONF_ENOMEM;
+        for (; h->ndropin_dirs < n; h->ndropin_dirs++)
+            if (!(h->dropin_dirs[h->ndropin_dirs] = absolute(h->opts.dropin_dirs[h->ndropin_dirs])))
+                return SNAPCONF_ENOMEM;
+    }
+    if (h->opts.env_prefix && *h->opts.env_prefix && !(h->env_prefix = strdup(h->opts.env_prefix)))
+        return SNAPCONF_ENOMEM;
+    if (h->opts.state_file && !(h->state_file = absolute(h->opts.state_file)))
+        return SNAPCONF_ENOMEM;
+    h->opts.dropin_dirs = (const char *const *)h->dropin_dirs;
+    h->opts.env_prefix = h->env_prefix;
+    h->opts.state_file = h->state_file;
+    return 0;
+}
+
 int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options *opts,
                            snapconf_error *err)
 {
@@ -486,11 +509,17 @@ int snapconf__publish_init(snapconf *h, const char *path, const snapconf_options
         h->opts = *opts;
     else
         snapconf_options_init(&h->opts);
+    if (copy_layer_options(h) != 0) {
+        free_layer_options(h);
+        free(h->path);
+        return snapconf__error(err, SNAPCONF_ENOMEM, path, 0, 0, "out of memory");
+    }
     /* Hosts running their own event loop asked for no hidden thread: there
      * the writer waits for grace periods itself. */
     bool threaded = h->opts.watch != SNAPCONF_WATCH_EXTERNAL;
     int rc = snapconf__reclaim_start(&h->reclaim, threaded, &h->current);
     if (rc) {
+        free_layer_options(h);
         free(h->path);
         return snapconf__error(err, SNAPCONF_ESYS, path, 0, 0,
                                "cannot start the reclaimer thread: %s", strerror(-rc));
@@ -517,6 +546,7 @@ void snapconf__publish_fini(snapconf *h)
     pthread_mutex_destroy(&h->writer);
     pthread_mutex_destroy(&h->status_lock);
     pthread_mutex_destroy(&h->subs_lock);
+    free_layer_options(h);
     free(h->path);
 }
 

@@ -18,7 +18,21 @@ struct snapconf__sub;
 struct snapconf {
     snapconf_snap *current; /* RCU-protected: read with rcu_dereference */
     char *path;             /* absolute */
-    snapconf_options opts;
+    snapconf_options opts;  /* its dropin_dirs, env_prefix and state_file point into
+                               the handle's own copies below */
+
+    /* Layers (layer.h).  The drop-in directories, absolute, NULL-terminated;
+     * NULL when there are none.  Fixed at open. */
+    char **dropin_dirs;
+    size_t ndropin_dirs;
+    char *env_prefix;
+    char *state_file;
+    /* Writer only: the file layers the published snapshot was merged from
+     * (NULL while the handle publishes its main file's snapshot as is), and
+     * the runtime overrides, oldest first. */
+    struct snapconf__layer_set *files;
+    struct snapconf__layer **overrides;
+    size_t noverrides;
 
     pthread_mutex_t writer; /* one reload at a time */
     uint64_t generation;    /* of the last publication; writer only */
@@ -50,7 +64,28 @@ void snapconf__publish_initial(snapconf *h, snapconf_snap *snap);
 /* Runs the user's validator, if any, on a candidate; fills e on rejection. */
 int snapconf__validate(snapconf *h, const snapconf_snap *next, snapconf_error *e);
 
-/* The writer path: read, build, validate, publish, notify, reclaim. */
+/* A writer's work, run by snapconf__write() with the writer lock held:
+ * builds and publishes (snapconf__publish()) or fails, filling e. */
+typedef int (*snapconf__write_fn)(snapconf *h, void *arg, snapconf_error *e);
+
+/* Runs fn as the handle's one writer: serialized with every other writer,
+ * its failure recorded in the status, the host's on_reload told. */
+int snapconf__write(snapconf *h, snapconf__write_fn fn, void *arg, snapconf_error *err);
+
+/* SNAPCONF_EINVAL or SNAPCONF_EDEADLK (err saying why, what naming the
+ * caller) when this thread must not write to h now; else 0. */
+int snapconf__writer_check(snapconf *h, const char *what, snapconf_error *err);
+
+/* Swaps snap in (taking it), tells subscribers, retires the old snapshot.
+ * Writer lock held.  Fails, keeping snap the caller's, only when out of
+ * memory for the changes. */
+int snapconf__publish(snapconf *h, snapconf_snap *snap, snapconf_error *e);
+
+/* Records a reload that found nothing new.  Writer lock held. */
+void snapconf__record_unchanged(snapconf *h);
+
+/* The writer path (reload.c): read, build, validate, publish, notify,
+ * reclaim. */
 int snapconf__reload(snapconf *h, snapconf_error *err);
 
 /* Records the watcher's mode in the status. */

@@ -44,6 +44,8 @@ void snapconf_options_init(snapconf_options *opts)
 
 void snapconf_snap_free(snapconf_snap *snap)
 {
+    if (snap && snap->layers)
+        snap->layers_free(snap->layers);
     free(snap);
 }
 

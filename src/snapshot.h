@@ -92,6 +92,11 @@ struct snapconf_snap {
     size_t node_count;
     const char *source;
     char content_hash[33];
+    /* The layers a merged snapshot was built from, for snapconf_explain();
+     * NULL for a snapshot of one file.  Owned, and released by layers_free
+     * (set by layer.c, so that snapshots need not know about layers). */
+    struct snapconf__snap_layers *layers;
+    void (*layers_free)(struct snapconf__snap_layers *layers);
     _Atomic uint64_t memo[SNAPCONF__MEMO_SLOTS];
 };
 

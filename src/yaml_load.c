@@ -487,8 +487,7 @@ static int parse(snapconf__builder *b, const char *data, size_t size)
 
 void snapconf__content_hash(const char *data, size_t size, char out[33])
 {
-    XXH128_hash_t h = XXH3_128bits(data, size);
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+    snapconf__hash_hex(XXH3_128bits(data, size), out);
 }
 
 int snapconf__load_bytes(const char *name, const char *data, size_t size, const char *hash,

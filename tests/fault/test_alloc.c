@@ -466,6 +466,90 @@ static void open_every_allocation(struct live_fx *f, snapconf_watch_mode mode, c
     fail_msg("%s: still failing after %lu attempts", what, MAX_ATTEMPTS);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Layers                                                                     */
+
+/* A main file, two drop-ins and an environment variable, loaded once
+ * (snapconf_snap_load_layered) with each allocation failing in turn. */
+static void test_load_layered(void **state)
+{
+    struct live_fx *f = *state;
+    warm_up();
+    char dir[PATH_MAX], p[PATH_MAX];
+    live_join(dir, f->dir, "conf.d");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    copy_file(FAULT_EXAMPLE, f->path);
+    copy_file(FAULT_ANCHORS, live_join(p, dir, "10-anchors.yaml"));
+    live_put_trunc(live_join(p, dir, "20-port.yaml"), "server: {port: 9090, tls: ~}\n");
+    setenv("FAULTAPP_DATABASE__PRIMARY__POOL_SIZE", "40", 1);
+    const char *dirs[] = {dir, NULL};
+    snapconf_options o;
+    snapconf_options_init(&o);
+    o.dropin_dirs = dirs;
+    o.env_prefix = "FAULTAPP_";
+    snapconf_snap *ref = NULL;
+    snapconf_error err;
+    if (snapconf_snap_load_layered(f->path, &o, &ref, &err) != 0)
+        fail_msg("the reference layered load failed: %s", err.message);
+    assert_int_equal(snapconf_get_int_or(ref, "database.primary.pool_size", 0), 40);
+    for (unsigned long n = 1; n < MAX_ATTEMPTS; n++) {
+        snapconf_snap *snap = SNAP_SENTINEL;
+        fault_poison(&err);
+        long before = fault_alloc_live();
+        fault_alloc_arm(n, FAULT_THIS_THREAD);
+        int rc = snapconf_snap_load_layered(f->path, &o, &snap, &err);
+        bool fired = fault_alloc_disarm();
+        if (!fired) {
+            assert_int_equal(rc, 0);
+            expect_same_tree("layered load", ref, snap);
+            snapconf_snap_free(snap);
+            snapconf_snap_free(ref);
+            unsetenv("FAULTAPP_DATABASE__PRIMARY__POOL_SIZE");
+            print_message("    layered load: %lu attempts (%s)\n", n, fault_alloc_mechanism());
+            return;
+        }
+        if (rc == 0)
+            fail_msg("layered load: allocation %lu failed, yet the load succeeded", n);
+        fault_expect_error("layered load", n, rc, SNAPCONF_ENOMEM, &err, NULL, "out of memory");
+        if (snap != SNAP_SENTINEL)
+            fail_msg("layered load, attempt %lu: the failed load wrote *out", n);
+        fault_expect_no_leak("layered load", n, before);
+    }
+    fail_msg("layered load: still failing after %lu attempts", MAX_ATTEMPTS);
+}
+
+/* snapconf_set() with each allocation failing in turn: nothing published,
+ * the old value served, nothing leaked; the clean run publishes once. */
+static void test_set(void **state)
+{
+    struct live_fx *f = *state;
+    warm_up();
+    copy_file(FAULT_EXAMPLE, f->path);
+    snapconf_options o = live_opts(SNAPCONF_WATCH_NONE);
+    f->h = live_open(f->path, &o);
+    for (unsigned long n = 1; n < MAX_ATTEMPTS; n++) {
+        snapconf_error err;
+        fault_poison(&err);
+        long before = fault_alloc_live();
+        fault_alloc_arm(n, FAULT_THIS_THREAD);
+        int rc = snapconf_set(f->h, "server.port", "{nested: [1, 2]}", &err);
+        bool fired = fault_alloc_disarm();
+        if (!fired) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(live_gen(f->h), 2);
+            assert_int_equal(live_int_or(f->h, "server.port.nested[1]", -1), 2);
+            print_message("    snapconf_set: %lu attempts (%s)\n", n, fault_alloc_mechanism());
+            return;
+        }
+        if (rc == 0)
+            fail_msg("snapconf_set: allocation %lu failed, yet the set succeeded", n);
+        fault_expect_error("snapconf_set", n, rc, SNAPCONF_ENOMEM, &err, NULL, "out of memory");
+        fault_expect_no_leak("snapconf_set", n, before);
+        expect_example_served(f->h, "snapconf_set", n);
+    }
+    fail_msg("snapconf_set: still failing after %lu attempts", MAX_ATTEMPTS);
+}
+
 static void test_open(void **state)
 {
     struct live_fx *f = *state;
@@ -487,6 +571,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_external_watcher, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_watcher_thread, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_open, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_load_layered, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_set, live_setup, live_teardown),
     };
     print_message("allocation failures injected by %s%s\n", fault_alloc_mechanism(),
                   fault_alloc_sees_libyaml() ? " (libyaml's allocations included)"
