@@ -12,10 +12,12 @@
  * so that ctest can run the variants as separate entries.
  *
  * Variants: no watcher (only snapconf_reload publishes), the watcher thread
- * running as well (both writers publish, serialized by the handle), and
- * long holders (snapconf_snap_hold kept for a few ms while the writer goes
- * on).  Under AddressSanitizer or valgrind, the same run proves that no
- * reader touches freed memory and that close frees everything.
+ * running as well (both writers publish, serialized by the handle), long
+ * holders (snapconf_snap_hold kept for a few ms while the writer goes on),
+ * and layered: each version split between the main file and a drop-in, with
+ * a runtime override set first that every merged snapshot must still carry.  Under AddressSanitizer
+ * or valgrind, the same run proves that no reader touches freed memory and that close frees
+ * everything.
  */
 #include "live.h"
 
@@ -24,6 +26,10 @@
 
 static int n_readers = 2;
 static int n_generations = 10000;
+/* Version m is generation m + gen_offset: 2 when a runtime override was
+ * published before version 1. */
+static uint64_t gen_offset = 1;
+static bool layered;
 
 /* Paths compiled once: the hot loop only looks up. */
 static snapconf_path *key_paths[NKEYS], *nested_a, *nested_bc, *seq_items[NSEQ], *seq_path;
@@ -87,8 +93,10 @@ static uint64_t check_snapshot(struct reader *r, const snapconf_snap *s)
     const char *why = NULL;
     if (snapconf_path_get_int(s, key_paths[0], &m) != 0)
         why = "k00 missing";
-    else if ((uint64_t)m + 1 != g)
+    else if ((uint64_t)m + gen_offset != g)
         why = "marker does not match the generation";
+    else if (layered && snapconf_get_int_or(s, "override.x", 0) != 1)
+        why = "the runtime override is missing";
     for (int i = 1; !why && i < NKEYS; i++)
         if (snapconf_path_get_int(s, key_paths[i], &v) != 0 || v != m)
             why = "a top-level key differs";
@@ -156,18 +164,53 @@ static void *read_loop(void *arg)
 
 struct run {
     snapconf_watch_mode watch;
-    int holders; /* how many of the readers are long holders */
+    int holders;  /* how many of the readers are long holders */
+    bool layered; /* split between the main file and a drop-in */
 };
 
-static void torture(struct live_fx *f, const struct run *cfg)
+static void put_atomically(const char *path, const char *tmp, const char *bytes, size_t len)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    live_write_all(fd, bytes, len);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+/* Version m on disk: one file, or (layered) the first 20 top-level keys in
+ * the main file and the rest in the drop-in (the text is line-based). */
+static void write_version(struct live_fx *f, const char *dropin, int m)
 {
     static char buf[8192];
     char tmp[PATH_MAX];
-    live_join(tmp, f->dir, ".app.yaml.tmp");
-    size_t len = config_text(buf, sizeof buf, 0);
-    live_put_trunc(f->path, buf);
+    size_t len = config_text(buf, sizeof buf, m);
+    if (!layered) {
+        put_atomically(f->path, live_join(tmp, f->dir, ".app.yaml.tmp"), buf, len);
+        return;
+    }
+    char *cut = buf;
+    for (int i = 0; i < 20; i++)
+        cut = strchr(cut, '\n') + 1;
+    put_atomically(dropin, live_join(tmp, f->dir, ".dropin.tmp"), cut, len - (size_t)(cut - buf));
+    put_atomically(f->path, live_join(tmp, f->dir, ".app.yaml.tmp"), buf, (size_t)(cut - buf));
+}
+
+static void torture(struct live_fx *f, const struct run *cfg)
+{
+    char dir[PATH_MAX], dropin[PATH_MAX];
+    layered = cfg->layered;
+    gen_offset = layered ? 2 : 1;
+    live_join(dir, f->dir, "conf.d");
+    live_join(dropin, dir, "50-rest.yaml");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_version(f, dropin, 0);
     snapconf_options o = live_opts(cfg->watch);
+    const char *dirs[] = {dir, NULL};
+    if (layered)
+        o.dropin_dirs = dirs;
     f->h = live_open(f->path, &o);
+    if (layered)
+        assert_int_equal(snapconf_set(f->h, "override", "{x: 1}", NULL), 0);
 
     int nr = n_readers + cfg->holders;
     struct reader *rs = calloc((size_t)nr, sizeof *rs);
@@ -183,12 +226,7 @@ static void torture(struct live_fx *f, const struct run *cfg)
     int reload_errors = 0;
     char first_reload_error[SNAPCONF_ERROR_MESSAGE_MAX] = "";
     for (int m = 1; m <= n_generations; m++) {
-        len = config_text(buf, sizeof buf, m);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        assert_true(fd >= 0);
-        live_write_all(fd, buf, len);
-        assert_int_equal(close(fd), 0);
-        assert_int_equal(rename(tmp, f->path), 0);
+        write_version(f, dropin, m);
         snapconf_error err;
         int rc = snapconf_reload(f->h, &err);
         if (rc && reload_errors++ == 0)
@@ -227,8 +265,8 @@ static void torture(struct live_fx *f, const struct run *cfg)
     /* Every version was published exactly once, by whichever writer came
      * first: the last is generation n + 1. */
     snapconf_status_info st = live_status(f->h);
-    assert_int_equal(st.generation, (uint64_t)n_generations + 1);
-    assert_int_equal(st.reloads, (uint64_t)n_generations);
+    assert_int_equal(st.generation, (uint64_t)n_generations + gen_offset);
+    assert_int_equal(st.reloads, (uint64_t)n_generations + gen_offset - 1);
     assert_int_equal(st.failed_reloads, 0);
     assert_int_equal(live_int_or(f->h, "k49", -1), n_generations);
     /* Memory stays bounded however fast the writer goes and however long
@@ -244,19 +282,25 @@ static void torture(struct live_fx *f, const struct run *cfg)
 
 static void test_torture_none(void **state)
 {
-    struct run cfg = {SNAPCONF_WATCH_NONE, 0};
+    struct run cfg = {SNAPCONF_WATCH_NONE, 0, false};
     torture(*state, &cfg);
 }
 
 static void test_torture_watcher(void **state)
 {
-    struct run cfg = {SNAPCONF_WATCH_THREAD, 0};
+    struct run cfg = {SNAPCONF_WATCH_THREAD, 0, false};
     torture(*state, &cfg);
 }
 
 static void test_torture_holders(void **state)
 {
-    struct run cfg = {SNAPCONF_WATCH_NONE, 2};
+    struct run cfg = {SNAPCONF_WATCH_NONE, 2, false};
+    torture(*state, &cfg);
+}
+
+static void test_torture_layered(void **state)
+{
+    struct run cfg = {SNAPCONF_WATCH_NONE, 1, true};
     torture(*state, &cfg);
 }
 
@@ -265,6 +309,8 @@ static void test_hold_outlives_close(void **state)
 {
     struct live_fx *f = *state;
     static char buf[8192];
+    layered = false;
+    gen_offset = 1;
     config_text(buf, sizeof buf, 0);
     live_put_trunc(f->path, buf);
     snapconf_options o = live_opts(SNAPCONF_WATCH_NONE);
@@ -317,6 +363,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_torture_watcher, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_torture_holders, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_hold_outlives_close, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_torture_layered, live_setup, live_teardown),
     };
     if (argc > 3) {
         /* An exact name: a typo must not turn into "0 tests passed". */
