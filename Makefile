@@ -21,7 +21,7 @@ FUZZ_CI_SECONDS ?= 60
 FUZZ_TIMEOUT    ?= 30
 
 .PHONY: all deps configure build test test-main test-asan test-tsan test-fuzz fuzz lint demo bench \
-        bench-quick clean format distclean
+        bench-quick clean format distclean install deb lint-deb
 
 all: build
 
@@ -123,6 +123,26 @@ bench: build
 bench-quick: build
 	$(CMAKE) --build $(BUILD_DIR) --target bench-quick-run
 
+# Builds and installs: `make install [PREFIX=/usr] [DESTDIR=/tmp/stage]`.
+PREFIX ?=
+install: deps
+	$(CMAKE) -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  $(if $(PREFIX),-DCMAKE_INSTALL_PREFIX=$(PREFIX))
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+	DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD_DIR)
+
+# Debian packages (libsnapconf0, libsnapconf-dev, snapconf) from the working
+# tree, built with dpkg-buildpackage in a temporary copy, into $(DEB_DIR),
+# then checked with lintian, whose errors fail (packaging/README.md).
+# lint-deb runs lintian again on what is in $(DEB_DIR).
+DEB_DIR ?= build-deb
+deb: deps
+	JOBS=$(JOBS) bash packaging/build-deb.sh $(DEB_DIR)
+
+lint-deb: deps
+	lintian --fail-on error --display-info --display-experimental --pedantic \
+	  --tag-display-limit 0 $(DEB_DIR)/*.changes
+
 format:
 	clang-format -i include/*.h src/*.c src/*.h src/*/*.c tests/*/*.c bench/*.c
 
@@ -130,4 +150,4 @@ clean:
 	-$(CMAKE) --build $(BUILD_DIR) --target clean
 
 distclean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(DEB_DIR)
