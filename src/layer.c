@@ -22,9 +22,6 @@
 
 extern char **environ;
 
-/* More drop-ins than this in one directory is a mistake, not a config. */
-#define MAX_DROPINS 4096
-
 struct snapconf__layer *snapconf__layer_new(snapconf_layer_kind kind, const char *name,
                                             snapconf_snap *snap)
 {
@@ -207,9 +204,10 @@ static int list_dropins(const char *dir, char ***out, size_t *count, snapconf_er
     for (struct dirent *e; rc == 0 && (e = readdir(d));) {
         if (!is_dropin_name(e->d_name))
             continue;
-        if (n == MAX_DROPINS) {
+        if (n == SNAPCONF__MAX_DROPINS) {
             rc = snapconf__error(err, SNAPCONF_ELIMIT, dir, 0, 0,
-                                 "more than %d drop-in files; merge some of them", MAX_DROPINS);
+                                 "more than %d drop-in files; merge some of them",
+                                 SNAPCONF__MAX_DROPINS);
             break;
         }
         if (n == cap) {

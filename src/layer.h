@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* More drop-ins than this in one directory is a mistake, not a config: the
+ * loader refuses them and the watcher looks at no more. */
+#define SNAPCONF__MAX_DROPINS 4096
+
 struct snapconf__layer {
     _Atomic size_t refs;
     snapconf_layer_kind kind;

@@ -1,5 +1,5 @@
 /*
- * Watching a config file for changes.
+ * Watching a config file, and its drop-in directories, for changes.
  *
  * inotify watches directories, not the file: the directory holding the file
  * and every directory along its symlink chain, each for the one name that
@@ -7,6 +7,12 @@
  * rename over it, delete and create, vim's backup dance, and a Kubernetes
  * ConfigMap's "..data" symlink swap - where a watch on the file's inode goes
  * deaf after the first replacement.
+ *
+ * A drop-in directory is watched the same way along its own path (so its
+ * creation, removal or replacement is seen), for every name inside it (any
+ * file there may be a layer), and along the chain of each symlink in it (a
+ * ConfigMap's keys are symlinks into "..data").  Events there that change
+ * nothing only cost a reload that finds the content unchanged.
  *
  * The watcher reacts to a writer being done (close-after-write, rename,
  * delete, creation of a non-file, attribute changes), never to each write,
@@ -18,7 +24,10 @@
  */
 #include "watch.h"
 #include "error.h"
+#include "layer.h"
+#include "hash.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -43,13 +52,18 @@
 /* In polling mode, a file modified this recently is hashed on every tick:
  * coarse timestamps can hide a same-size rewrite within one second. */
 #define RECENT_NS (2 * 1000000000LL)
+/* Past this many resolutions in a row that each found something new, the
+ * tree is still being built, and its next steps make events of their own. */
+#define MAX_SYNC_ROUNDS 4
 
 enum source { SRC_INOTIFY = 1, SRC_DEBOUNCE, SRC_TICK, SRC_WAKE };
 
 struct interest {
     int wd;
+    bool any; /* every name in dir matters: a drop-in directory */
     char *dir;
-    char *name;
+    char *name;    /* "" when any */
+    uint64_t hash; /* of the three above */
 };
 
 struct file_sig {
@@ -61,6 +75,13 @@ struct file_sig {
     mode_t mode;
 };
 
+/* What polling compares from one tick to the next. */
+struct poll_sig {
+    struct file_sig main;
+    uint64_t dropins;       /* of the drop-in directories, see dir_digest() */
+    struct timespec newest; /* the latest mtime among their *.yaml files */
+};
+
 struct snapconf__watch {
     snapconf *h;
     char *abspath;
@@ -69,7 +90,7 @@ struct snapconf__watch {
     size_t nints, cap;
     bool pending;
     int64_t pending_since;
-    struct file_sig last; /* polling */
+    struct poll_sig last; /* polling */
     bool poll_pending;
     int64_t changed_at;
     pthread_t thread;
@@ -86,23 +107,74 @@ static int64_t mono_ns(void)
 /* ------------------------------------------------------------------------- */
 /* Resolving the symlink chain                                                */
 
-static int interest_add(struct interest **ints, size_t *n, size_t *cap, const char *dir,
-                        const char *name, size_t namelen)
+/* A drop-in directory of ConfigMap keys makes two interests a key: an
+ * index keeps recording them linear rather than quadratic. */
+struct resolver {
+    char todo[2 * PATH_MAX];
+    char cur[PATH_MAX];
+    char final[PATH_MAX]; /* where the path led when it exists, else "" */
+    struct interest *ints;
+    size_t n, cap;
+    size_t *index;     /* open addressing: position in ints + 1, or 0 */
+    size_t index_mask; /* its size - 1, a power of two at least 2n */
+};
+
+static uint64_t interest_hash(const char *dir, const char *name, size_t namelen, bool any)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*ints)[i].dir, dir) == 0 && strlen((*ints)[i].name) == namelen &&
-            memcmp((*ints)[i].name, name, namelen) == 0)
-            return 0;
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        struct interest *p = realloc(*ints, c * sizeof *p);
+    return XXH3_64bits_withSeed(name, namelen, XXH3_64bits(dir, strlen(dir)) + any);
+}
+
+/* The slot holding (dir, name, any), or the empty one where it belongs. */
+static size_t *index_slot(const struct resolver *r, uint64_t hash, const char *dir,
+                          const char *name, size_t namelen, bool any)
+{
+    for (size_t i = hash & r->index_mask;; i = (i + 1) & r->index_mask) {
+        size_t *slot = &r->index[i];
+        const struct interest *it = *slot ? &r->ints[*slot - 1] : NULL;
+        if (!it || (it->hash == hash && it->any == any && strcmp(it->dir, dir) == 0 &&
+                    strlen(it->name) == namelen && memcmp(it->name, name, namelen) == 0))
+            return slot;
+    }
+}
+
+static int index_grow(struct resolver *r)
+{
+    size_t size = r->index ? (r->index_mask + 1) * 2 : 64;
+    size_t *index = calloc(size, sizeof *index);
+    if (!index)
+        return -ENOMEM;
+    free(r->index);
+    r->index = index;
+    r->index_mask = size - 1;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct interest *it = &r->ints[i];
+        *index_slot(r, it->hash, it->dir, it->name, strlen(it->name), it->any) = i + 1;
+    }
+    return 0;
+}
+
+/* Records (dir, name), or (dir, any name) when any; once each. */
+static int interest_add(struct resolver *r, const char *dir, const char *name, size_t namelen,
+                        bool any)
+{
+    if (2 * (r->n + 1) > (r->index ? r->index_mask + 1 : 0) && index_grow(r))
+        return -ENOMEM;
+    uint64_t hash = interest_hash(dir, name, namelen, any);
+    size_t *slot = index_slot(r, hash, dir, name, namelen, any);
+    if (*slot)
+        return 0;
+    if (r->n == r->cap) {
+        size_t c = r->cap ? r->cap * 2 : 8;
+        struct interest *p = realloc(r->ints, c * sizeof *p);
         if (!p)
             return -ENOMEM;
-        *ints = p;
-        *cap = c;
+        r->ints = p;
+        r->cap = c;
     }
-    struct interest *it = &(*ints)[*n];
+    struct interest *it = &r->ints[r->n];
     it->wd = -1;
+    it->any = any;
+    it->hash = hash;
     it->dir = strdup(dir);
     it->name = strndup(name, namelen);
     if (!it->dir || !it->name) {
@@ -110,7 +182,7 @@ static int interest_add(struct interest **ints, size_t *n, size_t *cap, const ch
         free(it->name);
         return -ENOMEM;
     }
-    (*n)++;
+    *slot = ++r->n;
     return 0;
 }
 
@@ -123,16 +195,10 @@ static void interests_free(struct interest *ints, size_t n)
     free(ints);
 }
 
-struct resolver {
-    char todo[2 * PATH_MAX];
-    char cur[PATH_MAX];
-    struct interest *ints;
-    size_t n, cap;
-};
-
-/* Replaces the path still to resolve after following a symlink at
- * cur/comp whose remaining path is rest. */
-static bool follow_link(struct resolver *r, const char *link, const char *dir, const char *rest)
+/* Replaces the path still to resolve after following the symlink link in
+ * cur, whose remaining path is rest.  A relative target goes on from cur,
+ * which holds no symlink: no need to walk again from the root. */
+static bool follow_link(struct resolver *r, const char *link, const char *rest)
 {
     char target[PATH_MAX];
     ssize_t len = readlink(link, target, sizeof target - 1);
@@ -140,24 +206,25 @@ static bool follow_link(struct resolver *r, const char *link, const char *dir, c
         return false;
     target[len] = '\0';
     char next[2 * PATH_MAX];
-    int n = target[0] == '/' ? snprintf(next, sizeof next, "%s%s", target, rest)
-                             : snprintf(next, sizeof next, "%s/%s%s", dir, target, rest);
+    int n = snprintf(next, sizeof next, "%s%s", target, rest);
     if (n < 0 || (size_t)n >= sizeof r->todo)
         return false;
     memcpy(r->todo, next, (size_t)n + 1);
-    r->cur[0] = '\0';
+    if (target[0] == '/')
+        r->cur[0] = '\0';
     return true;
 }
 
-/* Walks todo component by component from the root.  Records (directory,
- * name) for every symlink met and for the final name, and for the first
- * name that does not exist.  Stops quietly on loops or over-long paths: the
- * load will report those properly. */
+/* Walks todo component by component from cur ("" for the root), which
+ * holds no symlink.  Records (directory, name) for every symlink met and
+ * for the final name, and for the first name that does not exist; sets
+ * final when the whole path exists.  Stops quietly on loops or over-long
+ * paths: the load will report those properly. */
 static int resolve(struct resolver *r)
 {
     int hops = 0;
     const char *p = r->todo;
-    r->cur[0] = '\0';
+    r->final[0] = '\0';
     while (*p) {
         while (*p == '/')
             p++;
@@ -185,12 +252,14 @@ static int resolve(struct resolver *r)
         struct stat st;
         bool exists = lstat(cand, &st) == 0;
         if (!exists || S_ISLNK(st.st_mode) || last) {
-            int rc = interest_add(&r->ints, &r->n, &r->cap, dir, p, clen);
-            if (rc || !exists || !S_ISLNK(st.st_mode))
+            int rc = interest_add(r, dir, p, clen, false);
+            if (rc || !exists)
                 return rc;
-            char dircopy[PATH_MAX];
-            snprintf(dircopy, sizeof dircopy, "%s", dir);
-            if (++hops > MAX_SYMLINK_HOPS || !follow_link(r, cand, dircopy, rest))
+            if (!S_ISLNK(st.st_mode)) {
+                memcpy(r->final, cand, (size_t)n + 1);
+                return 0;
+            }
+            if (++hops > MAX_SYMLINK_HOPS || !follow_link(r, cand, rest))
                 return 0;
             p = r->todo;
             continue;
@@ -198,7 +267,77 @@ static int resolve(struct resolver *r)
         memcpy(r->cur, cand, (size_t)n + 1);
         p = rest;
     }
+    /* Only "." and ".." came last ("conf.d/."): where they led exists. */
+    snprintf(r->final, sizeof r->final, "%s", r->cur[0] ? r->cur : "/");
     return 0;
+}
+
+static int resolve_path(struct resolver *r, const char *path)
+{
+    r->cur[0] = '\0';
+    snprintf(r->todo, sizeof r->todo, "%s", path);
+    return resolve(r);
+}
+
+/* name in dir, a directory already resolved. */
+static int resolve_in(struct resolver *r, const char *dir, const char *name)
+{
+    snprintf(r->cur, sizeof r->cur, "%s", strcmp(dir, "/") == 0 ? "" : dir);
+    snprintf(r->todo, sizeof r->todo, "%s", name);
+    return resolve(r);
+}
+
+static bool is_symlink(const char *dir, const struct dirent *e)
+{
+    if (e->d_type != DT_UNKNOWN)
+        return e->d_type == DT_LNK;
+    char p[PATH_MAX];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+        return false;
+    return lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* A drop-in may be a symlink into another directory, as a ConfigMap's keys
+ * are: its file can change with no event in dir, so its chain is watched. */
+static int resolve_symlinks_in(struct resolver *r, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d && errno == ENOMEM)
+        return -ENOMEM;
+    if (!d)
+        return 0; /* gone or unreadable: the reload says so, the watches see it return */
+    int rc = 0, links = 0;
+    for (struct dirent *e; rc == 0 && links < SNAPCONF__MAX_DROPINS && (e = readdir(d));) {
+        if (!is_symlink(dir, e))
+            continue;
+        links++;
+        rc = resolve_in(r, dir, e->d_name);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* A drop-in directory: the chain to it, so that its creation, removal or
+ * replacement is seen; any name in it; the chains behind its symlinks. */
+static int resolve_dropin_dir(struct resolver *r, const char *path)
+{
+    int rc = resolve_path(r, path);
+    if (rc || !r->final[0])
+        return rc;
+    char dir[PATH_MAX];
+    memcpy(dir, r->final, sizeof dir);
+    if ((rc = interest_add(r, dir, "", 0, true)))
+        return rc;
+    return resolve_symlinks_in(r, dir);
+}
+
+static int resolve_all(const struct snapconf__watch *w, struct resolver *r)
+{
+    int rc = resolve_path(r, w->abspath);
+    for (size_t i = 0; rc == 0 && i < w->h->ndropin_dirs; i++)
+        rc = resolve_dropin_dir(r, w->h->dropin_dirs[i]);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -206,42 +345,90 @@ static int resolve(struct resolver *r)
 
 static void fall_back_to_polling(struct snapconf__watch *w, const char *why, int e);
 
+static bool same_interests(const struct interest *a, size_t na, const struct interest *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].wd != b[i].wd || a[i].any != b[i].any || strcmp(a[i].dir, b[i].dir) != 0 ||
+            strcmp(a[i].name, b[i].name) != 0)
+            return false;
+    return true;
+}
+
+static int wd_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Removes the watches that only the old interests used; wds has room for
+ * the new ones' descriptors (allocated before any watch was added, so that
+ * running out of memory changes nothing). */
+static void drop_stale(struct snapconf__watch *w, const struct resolver *r, int *wds)
+{
+    for (size_t i = 0; i < r->n; i++)
+        wds[i] = r->ints[i].wd;
+    qsort(wds, r->n, sizeof *wds, wd_cmp);
+    for (size_t i = 0; i < w->nints; i++)
+        if (w->ints[i].wd >= 0 && !bsearch(&w->ints[i].wd, wds, r->n, sizeof *wds, wd_cmp))
+            inotify_rm_watch(w->infd, w->ints[i].wd);
+}
+
+static void resolver_free(struct resolver *r)
+{
+    interests_free(r->ints, r->n);
+    free(r->index);
+    free(r);
+}
+
 /* Brings the watches in line with a fresh resolution: new ones first, so
- * that no moment passes without a watch, then the stale ones go.  Returns
- * 0 or -ENOMEM (negative errnos, like the watcher's other internals). */
-static int sync_watches(struct snapconf__watch *w)
+ * that no moment passes without a watch, then the stale ones go.  Sets
+ * *changed when they differ from before.  Returns 0 or -ENOMEM (negative
+ * errnos, like the watcher's other internals). */
+static int sync_once(struct snapconf__watch *w, bool *changed)
 {
     struct resolver *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
-    snprintf(r->todo, sizeof r->todo, "%s", w->abspath);
-    int rc = resolve(r);
+    int rc = resolve_all(w, r);
+    int *wds = rc ? NULL : malloc((r->n + 1) * sizeof *wds);
+    if (rc == 0 && !wds)
+        rc = -ENOMEM;
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         r->ints[i].wd = inotify_add_watch(w->infd, r->ints[i].dir, WATCH_MASK);
         if (r->ints[i].wd < 0 && errno != ENOENT && errno != ENOTDIR && errno != EACCES) {
             int e = errno;
-            interests_free(r->ints, r->n);
-            free(r);
+            free(wds);
+            resolver_free(r);
             fall_back_to_polling(w, "inotify_add_watch failed", e);
             return 0;
         }
     }
-    for (size_t i = 0; rc == 0 && i < w->nints; i++) {
-        bool kept = false;
-        for (size_t j = 0; j < r->n && !kept; j++)
-            kept = r->ints[j].wd == w->ints[i].wd;
-        if (!kept && w->ints[i].wd >= 0)
-            inotify_rm_watch(w->infd, w->ints[i].wd);
-    }
     if (rc == 0) {
+        drop_stale(w, r, wds);
+        *changed = !same_interests(w->ints, w->nints, r->ints, r->n);
         interests_free(w->ints, w->nints);
         w->ints = r->ints;
         w->nints = r->n;
         w->cap = r->cap;
-    } else {
-        interests_free(r->ints, r->n);
+        r->ints = NULL;
+        r->n = 0;
     }
-    free(r);
+    free(wds);
+    resolver_free(r);
+    return rc;
+}
+
+/* A name created while a round resolved, in a directory it did not watch
+ * yet, makes no event: rounds repeat until one finds what the one before
+ * it watched, proof that the watches were in place before it looked. */
+static int sync_watches(struct snapconf__watch *w)
+{
+    bool changed = true;
+    int rc = 0;
+    for (int round = 0; rc == 0 && changed && w->infd >= 0 && round < MAX_SYNC_ROUNDS; round++)
+        rc = sync_once(w, &changed);
     return rc;
 }
 
@@ -303,18 +490,20 @@ static void on_debounce(struct snapconf__watch *w)
 static const struct interest *interest_of(const struct snapconf__watch *w, int wd, const char *name)
 {
     for (size_t i = 0; i < w->nints; i++)
-        if (w->ints[i].wd == wd && strcmp(w->ints[i].name, name) == 0)
+        if (w->ints[i].wd == wd && (w->ints[i].any || strcmp(w->ints[i].name, name) == 0))
             return &w->ints[i];
     return NULL;
 }
 
-static bool is_regular(const char *dir, const char *name)
+/* A regular file with one link was just created by a writer, whose close
+ * will follow; a hard link (ln) to existing content has no such close. */
+static bool being_written(const char *dir, const char *name)
 {
     char p[PATH_MAX];
     struct stat st;
     if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p)
         return false;
-    return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    return lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
 }
 
 static void on_inotify_event(struct snapconf__watch *w, const struct inotify_event *ev)
@@ -341,7 +530,7 @@ static void on_inotify_event(struct snapconf__watch *w, const struct inotify_eve
     if (!it)
         return;
     /* A new regular file is still being written: its close will follow. */
-    if ((ev->mask & TRIGGER_MASK) || ((ev->mask & IN_CREATE) && !is_regular(it->dir, it->name)))
+    if ((ev->mask & TRIGGER_MASK) || ((ev->mask & IN_CREATE) && !being_written(it->dir, ev->name)))
         trigger(w);
 }
 
@@ -389,23 +578,90 @@ static bool sig_equal(const struct file_sig *a, const struct file_sig *b)
            a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-static bool recently_modified(const struct file_sig *s)
+static uint64_t sig_hash(const struct file_sig *s, uint64_t seed)
+{
+    /* Field by field: a struct's padding bytes are not part of its value. */
+    int64_t v[] = {s->err,           (int64_t)s->dev, (int64_t)s->ino,  s->size, s->mtime.tv_sec,
+                   s->mtime.tv_nsec, s->ctime.tv_sec, s->ctime.tv_nsec, s->mode};
+    return XXH3_64bits_withSeed(v, sizeof v, seed);
+}
+
+static bool is_yaml(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+}
+
+static void keep_newest(struct timespec *newest, const struct file_sig *s)
+{
+    if (s->err == 0 && (s->mtime.tv_sec > newest->tv_sec ||
+                        (s->mtime.tv_sec == newest->tv_sec && s->mtime.tv_nsec > newest->tv_nsec)))
+        *newest = s->mtime;
+}
+
+/* One drop-in directory: its own stat, every name in it, and the stat
+ * (through symlinks) of each *.yaml file.  The entries' hashes are summed
+ * so that readdir's order does not matter. */
+static uint64_t dir_digest(const char *dir, struct timespec *newest)
+{
+    struct file_sig ds = file_sig(dir);
+    uint64_t sum = sig_hash(&ds, 0);
+    DIR *d = ds.err ? NULL : opendir(dir);
+    if (!d)
+        return sum;
+    int stats = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        uint64_t h = XXH3_64bits(e->d_name, strlen(e->d_name));
+        char p[PATH_MAX];
+        if (is_yaml(e->d_name) && stats++ < SNAPCONF__MAX_DROPINS &&
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < (int)sizeof p) {
+            struct file_sig fs = file_sig(p);
+            h = sig_hash(&fs, h);
+            keep_newest(newest, &fs);
+        }
+        sum += h;
+    }
+    closedir(d);
+    return sum;
+}
+
+static struct poll_sig poll_sig(const struct snapconf__watch *w)
+{
+    struct poll_sig s;
+    memset(&s, 0, sizeof s);
+    s.main = file_sig(w->abspath);
+    for (size_t i = 0; i < w->h->ndropin_dirs; i++)
+        s.dropins = s.dropins * 31 + dir_digest(w->h->dropin_dirs[i], &s.newest);
+    return s;
+}
+
+static bool poll_sig_equal(const struct poll_sig *a, const struct poll_sig *b)
+{
+    return sig_equal(&a->main, &b->main) && a->dropins == b->dropins;
+}
+
+static bool recent(const struct timespec *mtime)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t age =
-        ((int64_t)now.tv_sec - s->mtime.tv_sec) * 1000000000 + (now.tv_nsec - s->mtime.tv_nsec);
-    return s->err == 0 && age < RECENT_NS;
+        ((int64_t)now.tv_sec - mtime->tv_sec) * 1000000000 + (now.tv_nsec - mtime->tv_nsec);
+    return age < RECENT_NS;
 }
 
-/* A file is loaded once its stat has stayed the same for the debounce
+static bool recently_modified(const struct poll_sig *s)
+{
+    return (s->main.err == 0 && recent(&s->main.mtime)) || recent(&s->newest);
+}
+
+/* The files are loaded once their stats have stayed the same for the debounce
  * window: polling cannot see a writer close, so it waits for quiet. */
 static void on_tick(struct snapconf__watch *w)
 {
     drain(w->tick_fd);
-    struct file_sig s = file_sig(w->abspath);
+    struct poll_sig s = poll_sig(w);
     int64_t now = mono_ns();
-    if (!sig_equal(&s, &w->last)) {
+    if (!poll_sig_equal(&s, &w->last)) {
         w->last = s;
         w->changed_at = now;
         w->poll_pending = true;
@@ -429,7 +685,7 @@ static int start_ticking(struct snapconf__watch *w, unsigned ms)
     its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
     its.it_value = its.it_interval;
     timerfd_settime(w->tick_fd, 0, &its, NULL);
-    w->last = file_sig(w->abspath);
+    w->last = poll_sig(w);
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = SRC_TICK};
     return epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tick_fd, &ev) < 0 ? -errno : 0;
 }

@@ -1,7 +1,9 @@
 /*
- * The watcher: notices that the file behind a handle may have changed and
- * calls the publication layer's reload after a quiet period.  inotify on the
- * directories along the path's symlink chain, or stat-and-hash polling.
+ * The watcher: notices that the file behind a handle, or a file in one of
+ * its drop-in directories, may have changed and calls the publication
+ * layer's reload after a quiet period.  inotify on the directories along
+ * the paths' symlink chains and in the drop-in directories, or
+ * stat-and-hash polling.
  */
 #ifndef SNAPCONF_WATCH_H
 #define SNAPCONF_WATCH_H

@@ -31,12 +31,48 @@ static int setup(void **state)
     return 0;
 }
 
+static void dropin_put(struct layer_fx *f, const char *name, const char *content)
+{
+    char p[PATH_MAX];
+    live_put_rename(live_join(p, f->dropins, name), content);
+}
+
 static int64_t wait_int(snapconf *h, const char *path, int64_t want)
 {
     int64_t end = live_now_ms() + LIVE_WAIT_MS, v;
     while ((v = live_int_or(h, path, -1)) != want && live_now_ms() < end)
         live_sleep_ms(1);
     return v;
+}
+
+static void dropins_added_changed_removed_broken(void **state)
+{
+    struct layer_fx *f = *state;
+    live_put_trunc(f->base.path, "port: 1\nname: main\n");
+    f->base.h = live_open(f->base.path, &f->o);
+    snapconf *h = f->base.h;
+    assert_int_equal(live_int_or(h, "port", -1), 1);
+
+    dropin_put(f, "10-port.yaml", "port: 2\n");
+    assert_int_equal(wait_int(h, "port", 2), 2);
+    dropin_put(f, "10-port.yaml", "port: 3\n");
+    assert_int_equal(wait_int(h, "port", 3), 3);
+
+    /* Broken: the reload fails naming the drop-in, the last good stays. */
+    uint64_t failed = live_status(h).failed_reloads;
+    dropin_put(f, "20-bad.yaml", "port: [4\n");
+    assert_true(wait_failed(h, failed + 1, LIVE_WAIT_MS) > failed);
+    snapconf_status_info st = live_status(h);
+    assert_non_null(strstr(st.last_error.file, "20-bad.yaml"));
+    assert_int_equal(st.last_error.code, SNAPCONF_EPARSE);
+    assert_int_equal(live_int_or(h, "port", -1), 3);
+
+    char p[PATH_MAX];
+    assert_int_equal(unlink(live_join(p, f->dropins, "20-bad.yaml")), 0);
+    assert_int_equal(unlink(live_join(p, f->dropins, "10-port.yaml")), 0);
+    assert_int_equal(wait_int(h, "port", 1), 1);
+    assert_true(live_status(h).last_reload_ok);
+    assert_int_equal(live_status(h).layers, 1);
 }
 
 static int set_ok(snapconf *h, const char *path, const char *value)
@@ -199,6 +235,7 @@ static void set_inside_a_read_section_is_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(dropins_added_changed_removed_broken, setup, live_teardown),
         cmocka_unit_test_setup_teardown(overrides_survive_reloads, setup, live_teardown),
         cmocka_unit_test_setup_teardown(set_errors_publish_nothing, setup, live_teardown),
         cmocka_unit_test_setup_teardown(override_that_no_longer_applies_fails_reload, setup,
