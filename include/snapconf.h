@@ -165,8 +165,11 @@ typedef struct snapconf_reload_report {
 
 /*
  * Called after every reload attempt (success, unchanged content, or
- * failure), on the writer's thread, with a report borrowed for the call.
- * Same rules as the log callback.
+ * failure) and after every runtime override that publishes (snapconf_set()
+ * and the others), on the writer's thread, with a report borrowed for the
+ * call.  A refused runtime override is not reported: its error goes to its
+ * caller only, and never counts as a failed reload in the status.  Same
+ * rules as the log callback.
  */
 typedef void (*snapconf_reload_fn)(void *userdata, const snapconf_reload_report *report);
 
@@ -731,6 +734,8 @@ typedef struct snapconf_origin {
     unsigned line, column;     /* position in the file; 0 for env and runtime layers */
     const snapconf_node *node; /* the layer's value at path; NULL for an unset */
 } snapconf_origin;
+/* An environment layer merged into a mapping is named "environment"; one
+ * that set a scalar is named after its variable. */
 
 /* Called by snapconf_explain() once per origin; non-zero stops it. */
 typedef int (*snapconf_origin_fn)(void *userdata, const snapconf_origin *origin);

@@ -82,11 +82,13 @@ int snapconf__env_layer(const char *prefix, struct snapconf__layer *const *files
  * Merges layers[0..n) (the main file first, runtime overrides last) into
  * one new flat snapshot, which keeps a reference to every layer for
  * snapconf_explain().  source names the snapshot; its content hash covers
- * every layer.  Errors: ETYPE, ENOTFOUND (a runtime override that no longer
- * applies, err naming it), ELIMIT, ENOMEM.
+ * every layer.  fresh is the override being made now, if any: its errors
+ * are the caller's, where an older override's say how to drop it.  Errors: ETYPE, ENOTFOUND (a
+ * runtime override that no longer applies, err naming it), ELIMIT, ENOMEM.
  */
 int snapconf__merge(struct snapconf__layer *const *layers, size_t n, const char *source,
-                    const snapconf_options *opts, snapconf_snap **out, snapconf_error *err);
+                    const snapconf_options *opts, const struct snapconf__layer *fresh,
+                    snapconf_snap **out, snapconf_error *err);
 
 /* The layers a merged snapshot holds (snap->layers). */
 struct snapconf__snap_layers {

@@ -23,8 +23,30 @@
 struct op_walk {
     struct snapconf__mtree *t;
     const struct snapconf__layer *op;
+    bool fresh; /* being made now: no "revert" hint, there is nothing to revert */
     snapconf_error *err;
 };
+
+/* "a string", "an int": for messages. */
+static const char *type_with_article(snapconf_type type)
+{
+    switch (type) {
+    case SNAPCONF_TYPE_INT:
+        return "an int";
+    case SNAPCONF_TYPE_MAP:
+        return "a mapping";
+    case SNAPCONF_TYPE_SEQ:
+        return "a sequence";
+    case SNAPCONF_TYPE_NULL:
+        return "a null";
+    case SNAPCONF_TYPE_BOOL:
+        return "a bool";
+    case SNAPCONF_TYPE_FLOAT:
+        return "a float";
+    default:
+        return "a string";
+    }
+}
 
 static int op_error(const struct op_walk *w, int code, const char *at, const char *what)
 {
@@ -32,6 +54,10 @@ static int op_error(const struct op_walk *w, int code, const char *at, const cha
     int len = (int)(at - p);
     if (len && p[len - 1] == '.')
         len--; /* the dot joining the parent to the segment */
+    if (w->fresh)
+        return snapconf__error(w->err, code, NULL, 0, 0, "cannot %s %s: %s%.*s%s %s",
+                               w->op->unset ? "unset" : "set", p, len ? "'" : "", len, p,
+                               len ? "'" : "the root", what);
     return snapconf__error(w->err, code, "runtime override", 0, 0,
                            "%s %s: %s%.*s%s %s; `snapconf revert %s` drops the override",
                            w->op->unset ? "unset" : "set", p, len ? "'" : "", len, p,
@@ -59,7 +85,7 @@ static int op_step(struct op_walk *w, struct snapconf__mnode *cur, const struct 
         if (w->op->unset)
             return 0; /* nothing there to delete */
         char what[64];
-        snprintf(what, sizeof what, "is a %s, not a %s", snapconf_type_name(type),
+        snprintf(what, sizeof what, "is %s, not a %s", type_with_article(type),
                  s->is_index ? "sequence" : "mapping");
         return op_error(w, SNAPCONF_ETYPE, at, what);
     }
@@ -90,9 +116,9 @@ static int op_step(struct op_walk *w, struct snapconf__mnode *cur, const struct 
 }
 
 static int apply_override(struct snapconf__mtree *t, struct snapconf__mnode *root,
-                          const struct snapconf__layer *op, snapconf_error *err)
+                          const struct snapconf__layer *op, bool fresh, snapconf_error *err)
 {
-    struct op_walk w = {t, op, err};
+    struct op_walk w = {t, op, fresh, err};
     char buf[SNAPCONF__SEGMENT_BUF];
     const char *p = op->op_path, *at = p;
     struct snapconf__mnode *cur = root;
@@ -155,14 +181,15 @@ static void merged_hash(struct snapconf__layer *const *layers, size_t n, char ou
 }
 
 static int build_tree(struct snapconf__mtree *t, struct snapconf__layer *const *layers, size_t n,
-                      struct snapconf__mnode **root, snapconf_error *err)
+                      const struct snapconf__layer *fresh, struct snapconf__mnode **root,
+                      snapconf_error *err)
 {
     if (!(*root = snapconf__mtree_borrow(t, layers[0]->snap->root)))
         return SNAPCONF_ENOMEM;
     for (size_t i = 1; i < n; i++) {
         int rc;
         if (layers[i]->kind == SNAPCONF_LAYER_RUNTIME)
-            rc = apply_override(t, *root, layers[i], err);
+            rc = apply_override(t, *root, layers[i], layers[i] == fresh, err);
         else
             rc = snapconf__mtree_merge(t, root, layers[i]->snap->root, true);
         if (rc == SNAPCONF_ELIMIT && !err->message[0])
@@ -175,13 +202,14 @@ static int build_tree(struct snapconf__mtree *t, struct snapconf__layer *const *
 }
 
 int snapconf__merge(struct snapconf__layer *const *layers, size_t n, const char *source,
-                    const snapconf_options *opts, snapconf_snap **out, snapconf_error *err)
+                    const snapconf_options *opts, const struct snapconf__layer *fresh,
+                    snapconf_snap **out, snapconf_error *err)
 {
     struct snapconf__mtree t;
     snapconf__mtree_init(&t);
     memset(err, 0, sizeof *err);
     struct snapconf__mnode *root;
-    int rc = build_tree(&t, layers, n, &root, err);
+    int rc = build_tree(&t, layers, n, fresh, &root, err);
     snapconf_snap *snap = NULL;
     if (rc == 0) {
         char hash[33];
@@ -249,7 +277,7 @@ int snapconf_snap_load_layered(const char *path, const snapconf_options *opts, s
     if (rc == 0 && opts->state_file)
         rc = saved_overrides(opts, set, &e);
     if (rc == 0)
-        rc = snapconf__merge(set->items, set->n, path, opts, out, &e);
+        rc = snapconf__merge(set->items, set->n, path, opts, NULL, out, &e);
     snapconf__layer_set_free(set);
     if (rc && err)
         *err = e;

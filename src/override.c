@@ -122,7 +122,7 @@ static int change_locked(snapconf *h, void *arg, snapconf_error *e)
     if (rc == 0)
         rc = files_of(h, &files, e);
     if (rc == 0)
-        rc = snapconf__layered_build(h, files, list.items, list.n, &next, e);
+        rc = snapconf__layered_build(h, files, list.items, list.n, c->added, &next, e);
     if (rc == 0)
         rc = save(h, &list, e);
     if (rc == 0)
@@ -164,7 +164,7 @@ static int change(snapconf *h, struct change *c, snapconf_error *err)
         if ((rc = snapconf__layer_override(c->path, c->value, &h->opts, &c->added, err)) != 0)
             return rc;
     }
-    rc = snapconf__write(h, change_locked, c, err);
+    rc = snapconf__write(h, SNAPCONF__WRITE_OVERRIDE, change_locked, c, err);
     snapconf__layer_unref(c->added);
     free(c->revert_path);
     return rc;

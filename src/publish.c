@@ -409,7 +409,8 @@ static void report(snapconf *h, int rc, uint64_t before, int64_t started, const 
     h->opts.on_reload(h->opts.on_reload_userdata, &r);
 }
 
-int snapconf__write(snapconf *h, snapconf__write_fn fn, void *arg, snapconf_error *err)
+int snapconf__write(snapconf *h, enum snapconf__write_kind kind, snapconf__write_fn fn, void *arg,
+                    snapconf_error *err)
 {
     snapconf_error e;
     pthread_mutex_lock(&h->writer);
@@ -417,9 +418,11 @@ int snapconf__write(snapconf *h, snapconf__write_fn fn, void *arg, snapconf_erro
     int64_t started = mono_ns();
     uint64_t before = h->generation;
     int rc = fn(h, arg, &e);
-    if (rc)
+    bool reload = kind == SNAPCONF__WRITE_RELOAD;
+    if (rc && reload)
         record_failure(h, &e);
-    report(h, rc, before, started, &e);
+    if (reload || rc == 0)
+        report(h, rc, before, started, &e);
     tls_writer_of = NULL;
     pthread_mutex_unlock(&h->writer);
     if (rc && err)

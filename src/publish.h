@@ -68,9 +68,15 @@ int snapconf__validate(snapconf *h, const snapconf_snap *next, snapconf_error *e
  * builds and publishes (snapconf__publish()) or fails, filling e. */
 typedef int (*snapconf__write_fn)(snapconf *h, void *arg, snapconf_error *e);
 
-/* Runs fn as the handle's one writer: serialized with every other writer,
- * its failure recorded in the status, the host's on_reload told. */
-int snapconf__write(snapconf *h, snapconf__write_fn fn, void *arg, snapconf_error *err);
+/* What a write is, for the status: a reload's failure is a failed reload
+ * (status, on_reload); a refused runtime change is only its caller's error. */
+enum snapconf__write_kind { SNAPCONF__WRITE_RELOAD, SNAPCONF__WRITE_OVERRIDE };
+
+/* Runs fn as the handle's one writer: serialized with every other writer;
+ * a reload's failure recorded in the status; on_reload told of every
+ * reload attempt and of every publication. */
+int snapconf__write(snapconf *h, enum snapconf__write_kind kind, snapconf__write_fn fn, void *arg,
+                    snapconf_error *err);
 
 /* SNAPCONF_EINVAL or SNAPCONF_EDEADLK (err saying why, what naming the
  * caller) when this thread must not write to h now; else 0. */

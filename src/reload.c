@@ -59,7 +59,8 @@ static int reload_plain(snapconf *h, snapconf_error *e)
 
 int snapconf__layered_build(snapconf *h, const struct snapconf__layer_set *files,
                             struct snapconf__layer *const *overrides, size_t noverrides,
-                            snapconf_snap **out, snapconf_error *e)
+                            const struct snapconf__layer *fresh, snapconf_snap **out,
+                            snapconf_error *e)
 {
     size_t n = files->n + noverrides;
     struct snapconf__layer **all = malloc(n * sizeof(struct snapconf__layer *));
@@ -69,7 +70,7 @@ int snapconf__layered_build(snapconf *h, const struct snapconf__layer_set *files
     if (noverrides)
         memcpy(all + files->n, overrides, noverrides * sizeof(struct snapconf__layer *));
     snapconf_snap *snap = NULL;
-    int rc = snapconf__merge(all, n, h->path, &h->opts, &snap, e);
+    int rc = snapconf__merge(all, n, h->path, &h->opts, fresh, &snap, e);
     free(all);
     if (rc == 0 && (rc = snapconf__validate(h, snap, e)) != 0)
         snapconf_snap_free(snap);
@@ -92,7 +93,7 @@ static int reload_layered(snapconf *h, snapconf_error *e)
         return 0;
     }
     snapconf_snap *next = NULL;
-    rc = snapconf__layered_build(h, set, h->overrides, h->noverrides, &next, e);
+    rc = snapconf__layered_build(h, set, h->overrides, h->noverrides, NULL, &next, e);
     if (rc == 0 && (rc = snapconf__publish(h, next, e)) != 0)
         snapconf_snap_free(next);
     if (rc) {
@@ -112,7 +113,7 @@ static int reload_locked(snapconf *h, void *arg, snapconf_error *e)
 
 int snapconf__reload(snapconf *h, snapconf_error *err)
 {
-    return snapconf__write(h, reload_locked, NULL, err);
+    return snapconf__write(h, SNAPCONF__WRITE_RELOAD, reload_locked, NULL, err);
 }
 
 int snapconf_reload(snapconf *h, snapconf_error *err)
@@ -175,7 +176,8 @@ int snapconf__first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *e
         return first_plain(h, out, err);
     rc = snapconf__layers_load(h->path, h->opts.dropin_dirs, h->env_prefix, &h->opts, NULL,
                                &h->files, err);
-    return rc ? rc : snapconf__layered_build(h, h->files, h->overrides, h->noverrides, out, err);
+    return rc ? rc
+              : snapconf__layered_build(h, h->files, h->overrides, h->noverrides, NULL, out, err);
 }
 
 void snapconf__layered_fini(snapconf *h)

@@ -21,7 +21,8 @@ int snapconf__first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *e
 /* Merges files and overrides into a validated candidate.  Writer only. */
 int snapconf__layered_build(snapconf *h, const struct snapconf__layer_set *files,
                             struct snapconf__layer *const *overrides, size_t noverrides,
-                            snapconf_snap **out, snapconf_error *e);
+                            const struct snapconf__layer *fresh, snapconf_snap **out,
+                            snapconf_error *e);
 
 /* Frees the layered state; at close. */
 void snapconf__layered_fini(snapconf *h);
