@@ -7,13 +7,15 @@
  * text, so a new command is one more entry in commands[] in main.c and one
  * more handler; nothing else changes.  get, dump and check read a file
  * with --file (cmd_file.c) and ask snapconfd otherwise (cmd_daemon.c, over
- * client.h); status, reload, watch and paths are the daemon's.
+ * client.h); status, reload, watch and paths are the daemon's, and so are
+ * set, unset, revert and overrides (cmd_set.c), which change it.
  */
 #ifndef SNAPCONF_CLI_H
 #define SNAPCONF_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <snapconf.h>
@@ -29,6 +31,7 @@ enum cli_exit {
     CLI_EXIT_UNREACHABLE = 3, /* snapconfd not reachable, or the connection broke */
     CLI_EXIT_CONFIG = 4,      /* configuration invalid or unreadable */
     CLI_EXIT_INTERNAL = 5,    /* out of memory, output not writable, odd answer */
+    CLI_EXIT_FORBIDDEN = 6,   /* snapconfd refused a change: the user is no --admin-uid */
 };
 
 struct cli_command;
@@ -49,18 +52,32 @@ struct cli_command {
 };
 
 /* The commands: get, dump and check in cmd_file.c, status and reload in
- * cmd_daemon.c, watch in cmd_watch.c, paths (hidden, for shell
- * completion) in cmd_paths.c. */
+ * cmd_daemon.c, set, unset, revert and overrides in cmd_set.c, watch in
+ * cmd_watch.c, paths (hidden, for shell completion) in cmd_paths.c. */
 extern const struct cli_command cli_cmd_get;
 extern const struct cli_command cli_cmd_dump;
 extern const struct cli_command cli_cmd_check;
 extern const struct cli_command cli_cmd_status;
 extern const struct cli_command cli_cmd_reload;
+extern const struct cli_command cli_cmd_set;
+extern const struct cli_command cli_cmd_unset;
+extern const struct cli_command cli_cmd_revert;
+extern const struct cli_command cli_cmd_overrides;
 extern const struct cli_command cli_cmd_watch;
 extern const struct cli_command cli_cmd_paths;
 
 /* getopt_long codes of the options that have no short form. */
-enum { CLI_OPT_JSON = 256, CLI_OPT_FORMAT, CLI_OPT_SOCKET, CLI_OPT_SINCE, CLI_OPT_COMPLETE };
+enum {
+    CLI_OPT_JSON = 256,
+    CLI_OPT_FORMAT,
+    CLI_OPT_SOCKET,
+    CLI_OPT_SINCE,
+    CLI_OPT_COMPLETE,
+    CLI_OPT_EXPLAIN,
+    CLI_OPT_DROPIN,
+    CLI_OPT_ENV_PREFIX,
+    CLI_OPT_STATE_FILE,
+};
 
 /* The long options the commands share, for their option tables. */
 /* clang-format off */
@@ -68,8 +85,16 @@ enum { CLI_OPT_JSON = 256, CLI_OPT_FORMAT, CLI_OPT_SOCKET, CLI_OPT_SINCE, CLI_OP
 #define CLI_OPTION_SOCKET {"socket", required_argument, NULL, CLI_OPT_SOCKET}
 #define CLI_OPTION_JSON {"json", no_argument, NULL, CLI_OPT_JSON}
 #define CLI_OPTION_HELP {"help", no_argument, NULL, 'h'}
+#define CLI_OPTION_EXPLAIN {"explain", no_argument, NULL, CLI_OPT_EXPLAIN}
+/* The layers of a --file, as snapconfd's options of the same names. */
+#define CLI_OPTION_DROPIN {"dropin", required_argument, NULL, CLI_OPT_DROPIN}
+#define CLI_OPTION_ENV_PREFIX {"env-prefix", required_argument, NULL, CLI_OPT_ENV_PREFIX}
+#define CLI_OPTION_STATE_FILE {"state-file", required_argument, NULL, CLI_OPT_STATE_FILE}
 #define CLI_OPTION_END {NULL, 0, NULL, 0}
 /* clang-format on */
+
+/* Most --dropin directories on one command line, as snapconfd takes. */
+#define CLI_MAX_DROPINS 32
 
 /* What a command's command line said. */
 struct cli_args {
@@ -79,7 +104,16 @@ struct cli_args {
     bool json;            /* --json */
     const char *since;    /* --since */
     const char *complete; /* --complete */
-    const char *operand;  /* the first operand */
+    bool explain;         /* --explain */
+    /* The layers of --file: --dropin (NULL-terminated), --env-prefix (else
+     * $SNAPCONF_ENV_PREFIX; NULL or "": none), --state-file. */
+    const char *dropins[CLI_MAX_DROPINS + 1];
+    int n_dropins;
+    const char *env_prefix;
+    const char *state_file;
+    const char *layer_option; /* the first of those given explicitly, for messages */
+    const char *operand;      /* the first operand */
+    const char *operand2;     /* the second */
     int n_operands;
 };
 
@@ -107,6 +141,22 @@ int cli_parse_no_operands(const struct cli_command *cmd, int argc, char **argv,
  * in cmd_file.c.
  */
 int cli_compile_path(const struct cli_command *cmd, const char *text, snapconf_path **out);
+
+/*
+ * Loads args->file into *out: with the layers args names (drop-ins,
+ * environment, state file) merged, as snapconfd would serve it, when any is
+ * set; else the file alone.  On failure prints the library's message
+ * (FILE:LINE:COLUMN: ...) and returns the exit code.  Defined in
+ * cmd_file.c.
+ */
+int cli_load_file(const struct cli_args *args, snapconf_snap **out);
+
+/*
+ * For the commands that talk to snapconfd: a layer option given without
+ * --file is a usage error (the daemon has its own).  Returns CLI_EXIT_OK or
+ * the exit code.  Defined in cmd_file.c.
+ */
+int cli_no_layers(const struct cli_command *cmd, const struct cli_args *args);
 
 /*
  * The daemon's side of get, dump and check (cmd_daemon.c): the same output
@@ -138,6 +188,48 @@ bool cli_write_key(FILE *f, const char *key, size_t len);
  * encoded.  Defined in compact.c.
  */
 int cli_print_compact(FILE *out, const snapconf_node *node);
+
+/*
+ * Provenance (explain.c): the layers that set the value at a path, from a
+ * snapshot (--file) or from the "origin" array of snapconfd's answer, and
+ * the output of get --explain.  Every string and node is borrowed from the
+ * snapshot or the answer, except path, owned.
+ */
+struct cli_origin {
+    const char *layer; /* "file", "dropin", "env", "runtime" */
+    const char *role;  /* "value", "merged", "overridden", "deleted" */
+    const char *name;  /* file, variable or "runtime" */
+    char *path;        /* what the layer set: the path asked about, or a parent */
+    int64_t line, column;
+    const snapconf_node *value; /* the layer's value there; NULL for an unset */
+};
+
+struct cli_explanation {
+    struct cli_origin *items; /* lowest layer first */
+    size_t n;
+};
+
+/* From snapconf_explain(); an empty explanation when no layer set path.
+ * Returns CLI_EXIT_OK or CLI_EXIT_INTERNAL (reported). */
+int cli_explain_snap(const snapconf_snap *snap, const char *path, struct cli_explanation *out);
+
+/* From the API's "origin" array (NULL: empty).  Returns CLI_EXIT_OK or
+ * CLI_EXIT_INTERNAL (an answer that makes no sense, reported). */
+int cli_explain_json(const snapconf_node *origin, struct cli_explanation *out);
+
+void cli_explanation_free(struct cli_explanation *e);
+
+/*
+ * Prints what get --explain prints for the canonical path: the value (as
+ * get prints it), then one line per layer, the highest (whose value is
+ * live) first, as "  WHERE  ROLE  VALUE"; with json, one line of JSON
+ * {"path", "value", "type", "origin": [...]}, the origins lowest first as
+ * the API gives them.  value NULL means there is none (the path was
+ * deleted): then the layers go to stderr (JSON still to stdout, without
+ * "value" and "type").  Returns CLI_EXIT_OK or CLI_EXIT_INTERNAL.
+ */
+int cli_print_explained(const char *path, const snapconf_node *value,
+                        const struct cli_explanation *e, bool json);
 
 /* Prints "snapconf: MESSAGE\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -196,14 +196,37 @@ int cli_check_socket_path(const char *socket, bool quiet)
     return CLI_EXIT_UNREACHABLE;
 }
 
-int cli_http(const char *socket, const char *method, const char *target, long silence_s, bool quiet,
-             struct cli_response *resp)
+/* The body of a request, as curl sends it: no "Expect: 100-continue"
+ * round trip, which a local daemon does not need. */
+static CURLcode set_request_body(CURL *curl, const char *data, size_t len,
+                                 struct curl_slist **headers)
+{
+    struct curl_slist *more;
+
+    *headers = cli_curl.slist_append(NULL, "Content-Type: application/yaml");
+    more = *headers != NULL ? cli_curl.slist_append(*headers, "Expect:") : NULL;
+    if (more == NULL)
+        return CURLE_OUT_OF_MEMORY;
+    *headers = more;
+    CURLcode rc = cli_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, more);
+    if (rc == CURLE_OK)
+        rc = cli_curl.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    if (rc == CURLE_OK)
+        rc = cli_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, data);
+    return rc;
+}
+
+/* cli_http() with a request body when data is not NULL. */
+static int http_request(const char *socket, const char *method, const char *target,
+                        const char *data, size_t data_len, long silence_s, bool quiet,
+                        struct cli_response *resp)
 {
     char errbuf[CURL_ERROR_SIZE];
     struct body_buf body = {0};
+    struct curl_slist *headers = NULL;
     struct curl_header *h;
     CURL *curl;
-    CURLcode rc;
+    CURLcode rc = CURLE_OK;
     int ret = cli_check_socket_path(socket, quiet);
 
     memset(resp, 0, sizeof(*resp));
@@ -213,7 +236,10 @@ int cli_http(const char *socket, const char *method, const char *target, long si
     curl = cli_curl_new(socket, method, target, silence_s, errbuf);
     if (curl == NULL)
         return CLI_EXIT_INTERNAL;
-    rc = cli_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    if (data != NULL)
+        rc = set_request_body(curl, data, data_len, &headers);
+    if (rc == CURLE_OK)
+        rc = cli_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     if (rc == CURLE_OK)
         rc = cli_curl.easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     if (rc == CURLE_OK)
@@ -225,12 +251,14 @@ int cli_http(const char *socket, const char *method, const char *target, long si
         ret = cli_report_transfer(curl, rc, socket, errbuf, quiet);
         free(body.data);
         cli_curl.easy_cleanup(curl);
+        cli_curl.slist_free_all(headers);
         return ret;
     }
     cli_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
     if (cli_curl.easy_header(curl, "X-Snapconf-Generation", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
         resp->generation = strtoll(h->value, NULL, 10);
     cli_curl.easy_cleanup(curl);
+    cli_curl.slist_free_all(headers);
     if (body.data == NULL && (body.data = calloc(1, 1)) == NULL) {
         if (!quiet)
             cli_error("out of memory");
@@ -239,6 +267,18 @@ int cli_http(const char *socket, const char *method, const char *target, long si
     resp->body = body.data;
     resp->len = body.len;
     return CLI_EXIT_OK;
+}
+
+int cli_http(const char *socket, const char *method, const char *target, long silence_s, bool quiet,
+             struct cli_response *resp)
+{
+    return http_request(socket, method, target, NULL, 0, silence_s, quiet, resp);
+}
+
+int cli_http_send(const char *socket, const char *method, const char *target, const char *body,
+                  size_t len, struct cli_response *resp)
+{
+    return http_request(socket, method, target, body, len, CLI_TIMEOUT_DEFAULT, false, resp);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -426,9 +466,11 @@ static int exit_for_code(const char *code, long status)
         const char *code;
         int exit;
     } map[] = {
-        {"not_found", CLI_EXIT_NOTFOUND},    {"bad_path", CLI_EXIT_USAGE},
-        {"bad_request", CLI_EXIT_USAGE},     {"too_many_watchers", CLI_EXIT_UNREACHABLE},
-        {"invalid_config", CLI_EXIT_CONFIG},
+        {"not_found", CLI_EXIT_NOTFOUND},      {"bad_path", CLI_EXIT_USAGE},
+        {"bad_request", CLI_EXIT_USAGE},       {"bad_value", CLI_EXIT_USAGE},
+        {"payload_too_large", CLI_EXIT_USAGE}, {"too_many_watchers", CLI_EXIT_UNREACHABLE},
+        {"invalid_config", CLI_EXIT_CONFIG},   {"conflict", CLI_EXIT_CONFIG},
+        {"forbidden", CLI_EXIT_FORBIDDEN},
     };
 
     for (size_t i = 0; code != NULL && i < sizeof(map) / sizeof(map[0]); i++) {

@@ -59,6 +59,11 @@ void cli_response_free(struct cli_response *resp);
 int cli_http(const char *socket, const char *method, const char *target, long silence_s, bool quiet,
              struct cli_response *resp);
 
+/* As cli_http(), sending body (len bytes, Content-Type: application/yaml)
+ * as the request's body: PUT /v1/keys/PATH. */
+int cli_http_send(const char *socket, const char *method, const char *target, const char *body,
+                  size_t len, struct cli_response *resp);
+
 /* CLI_EXIT_OK when socket fits in a sockaddr_un, else says so (unless
  * quiet) and returns CLI_EXIT_UNREACHABLE: curl would only say "couldn't
  * connect". */
@@ -125,9 +130,10 @@ bool cli_answer_is(const struct cli_response *resp, const char *code);
  * Prints the error carried by an answer that is not 2xx ("snapconf:
  * MESSAGE", from the body's error.message, or the HTTP status when there
  * is no JSON body) and returns the exit code it stands for: 1 not_found,
- * 2 bad_path and bad_request, 3 too_many_watchers (the daemon refused the
- * connection), 4 invalid_config, 5 anything else.  what names the request
- * for the messages that need it ("GET /v1/status").
+ * 2 bad_path, bad_request, bad_value and payload_too_large, 3
+ * too_many_watchers (the daemon refused the connection), 4 invalid_config
+ * and conflict, 6 forbidden, 5 anything else.  what names the request for
+ * the messages that need it ("GET /v1/status").
  */
 int cli_report_answer(const struct cli_response *resp, const char *socket, const char *what);
 

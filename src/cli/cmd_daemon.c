@@ -1,6 +1,6 @@
 /*
- * cmd_daemon.c - the commands answered by snapconfd: get, dump and check
- * without --file, status and reload.
+ * cmd_daemon.c - the commands answered by snapconfd: get (with --explain
+ * too), dump and check without --file, status and reload.
  *
  * get and dump print exactly what they print for a file: the daemon's JSON
  * is decoded into snapconf nodes (client.h says why) and goes through the
@@ -83,14 +83,50 @@ static void explain_not_found(const char *socket, const char *path, const struct
     cli_response_free(&snap_resp);
 }
 
+/* get --explain through the daemon: the value (NULL after a 404) and the
+ * "origin" array of the answer's root (for a 404, of its "error"). */
+static int print_explained(const struct cli_args *args, const snapconf_node *root,
+                           const snapconf_node *value)
+{
+    const snapconf_node *holder = value != NULL ? root : cli_member(root, "error");
+    const char *path = cli_member_str(holder, "path");
+    struct cli_explanation e;
+    int rc = cli_explain_json(cli_member(holder, "origin"), &e);
+
+    if (rc == CLI_EXIT_OK)
+        rc = cli_print_explained(path != NULL ? path : args->operand, value, &e, args->json);
+    cli_explanation_free(&e);
+    return rc;
+}
+
+/* The answer to GET /v1/keys/PATH, decoded: the value, or after a 404 why
+ * it is missing (and, with --explain, which layers deleted it). */
+static int print_key(const char *socket, const struct cli_args *args, const char *target,
+                     const struct cli_response *resp)
+{
+    snapconf_snap *snap = NULL;
+    const snapconf_node *root, *value = NULL;
+    render_error err;
+    int rc = cli_response_json(resp, socket, &snap);
+
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    root = snapconf_snap_root(snap);
+    if (resp->status == 200 && (value = cli_member(root, "value")) == NULL)
+        rc = missing_field(socket, target, "value");
+    else if (args->explain)
+        rc = print_explained(args, root, value);
+    else if ((args->json ? render_json(stdout, value, &err) : render_text(stdout, value, &err)) < 0)
+        rc = report_render_error(socket, &err);
+    snapconf_snap_free(snap);
+    return rc;
+}
+
 int cli_daemon_get(const struct cli_command *cmd, const struct cli_args *args)
 {
     const char *socket = cli_socket_path(args->socket);
     struct cli_response resp;
     snapconf_path *path = NULL;
-    snapconf_snap *snap = NULL;
-    const snapconf_node *value;
-    render_error err;
     char *escaped, *target = NULL;
     int rc = cli_compile_path(cmd, args->operand, &path);
 
@@ -111,20 +147,13 @@ int cli_daemon_get(const struct cli_command *cmd, const struct cli_args *args)
     if (rc == CLI_EXIT_OK && resp.status == 404 && cli_answer_is(&resp, "not_found")) {
         explain_not_found(socket, args->operand, &resp);
         rc = CLI_EXIT_NOTFOUND;
+        if (args->explain && print_key(socket, args, target, &resp) != CLI_EXIT_OK)
+            rc = CLI_EXIT_INTERNAL;
     } else if (rc == CLI_EXIT_OK && resp.status != 200) {
         rc = cli_report_answer(&resp, socket, "GET /v1/keys/");
     } else if (rc == CLI_EXIT_OK) {
-        rc = cli_response_json(&resp, socket, &snap);
+        rc = print_key(socket, args, target, &resp);
     }
-    if (snap != NULL) {
-        value = cli_member(snapconf_snap_root(snap), "value");
-        if (value == NULL)
-            rc = missing_field(socket, target, "value");
-        else if ((args->json ? render_json(stdout, value, &err)
-                             : render_text(stdout, value, &err)) < 0)
-            rc = report_render_error(socket, &err);
-    }
-    snapconf_snap_free(snap);
     cli_response_free(&resp);
     free(target);
     return rc;
@@ -296,6 +325,12 @@ static void print_status(const char *socket, const snapconf_node *root)
             printf(", %" PRId64 " nodes", n);
         putchar('\n');
     }
+    if (cli_member_int(root, "layers", &n)) {
+        printf("  layers:        %" PRId64, n);
+        if (cli_member_int(root, "overrides", &failed))
+            printf(", %" PRId64 " runtime override%s", failed, failed == 1 ? "" : "s");
+        putchar('\n');
+    }
     if (cli_member_int(root, "watchers", &n))
         printf("  watchers:      %" PRId64 "\n", n);
 }
@@ -337,8 +372,9 @@ const struct cli_command cli_cmd_status = {
             "\n"
             "Shows snapconfd's state: the file it serves and the generation, content\n"
             "hash and load time of the configuration it serves, how it watches the\n"
-            "file, how many reloads it made and how many failed, and the latest\n"
-            "failure with its position in the file.\n"
+            "file, how many reloads it made and how many failed, the latest failure\n"
+            "with its position in the file, and how many layers (the file, drop-ins,\n"
+            "environment variables, runtime overrides) make up the configuration.\n"
             "\n"
             "Options:\n"
             "      --socket SOCKET  snapconfd's socket (see 'snapconf --help')\n"

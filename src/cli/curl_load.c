@@ -37,6 +37,8 @@ static const struct {
     CURL_SYMBOL(easy_header, "curl_easy_header"),
     CURL_SYMBOL(easy_escape, "curl_easy_escape"),
     CURL_SYMBOL(free, "curl_free"),
+    CURL_SYMBOL(slist_append, "curl_slist_append"),
+    CURL_SYMBOL(slist_free_all, "curl_slist_free_all"),
     CURL_SYMBOL(multi_init, "curl_multi_init"),
     CURL_SYMBOL(multi_add_handle, "curl_multi_add_handle"),
     CURL_SYMBOL(multi_remove_handle, "curl_multi_remove_handle"),

@@ -34,6 +34,8 @@ struct cli_curl_api {
     __typeof__(curl_easy_header) *easy_header;
     __typeof__(curl_easy_escape) *easy_escape;
     __typeof__(curl_free) *free;
+    __typeof__(curl_slist_append) *slist_append;
+    __typeof__(curl_slist_free_all) *slist_free_all;
     __typeof__(curl_multi_init) *multi_init;
     __typeof__(curl_multi_add_handle) *multi_add_handle;
     __typeof__(curl_multi_remove_handle) *multi_remove_handle;

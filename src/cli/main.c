@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int cmd_help(const struct cli_command *cmd, int argc, char **argv);
@@ -30,8 +31,9 @@ static const struct cli_command cli_cmd_help = {
 
 /* Every command, in the order "snapconf --help" lists them. */
 static const struct cli_command *const commands[] = {
-    &cli_cmd_get,    &cli_cmd_dump,  &cli_cmd_check, &cli_cmd_status,
-    &cli_cmd_reload, &cli_cmd_watch, &cli_cmd_help,  &cli_cmd_paths,
+    &cli_cmd_get,       &cli_cmd_dump,  &cli_cmd_check, &cli_cmd_status,
+    &cli_cmd_reload,    &cli_cmd_set,   &cli_cmd_unset, &cli_cmd_revert,
+    &cli_cmd_overrides, &cli_cmd_watch, &cli_cmd_help,  &cli_cmd_paths,
 };
 
 const char *cli_global_socket;
@@ -47,9 +49,12 @@ static const char exit_status_help[] =
     "  3  snapconfd cannot be reached, or it dropped or refused the connection\n"
     "  4  the configuration file is invalid or cannot be read (for the daemon:\n"
     "     its latest load or the reload failed; it keeps serving the last good\n"
-    "     configuration)\n"
+    "     configuration); for set and unset, the change does not fit the\n"
+    "     configuration (a parent is no mapping) or makes it invalid\n"
     "  5  internal error: out of memory, output cannot be written, an answer\n"
-    "     from snapconfd that makes no sense\n";
+    "     from snapconfd that makes no sense\n"
+    "  6  snapconfd refused a change (set, unset, revert): your user is not in\n"
+    "     its --admin-uid list, or the request came over TCP\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -88,8 +93,41 @@ int cli_print_help(const struct cli_command *cmd)
 
 static void add_operand(struct cli_args *args, const char *arg)
 {
-    if (args->n_operands++ == 0)
+    if (args->n_operands == 0)
         args->operand = arg;
+    else if (args->n_operands == 1)
+        args->operand2 = arg;
+    args->n_operands++;
+}
+
+/* --dropin, --env-prefix, --state-file.  Returns CLI_PARSE_GO_ON or the
+ * exit code. */
+static int layer_option(const struct cli_command *cmd, int c, struct cli_args *args)
+{
+    switch (c) {
+    case CLI_OPT_DROPIN:
+        if (optarg[0] == '\0')
+            return cli_usage_error(cmd, "--dropin needs a directory, not an empty string");
+        if (args->n_dropins == CLI_MAX_DROPINS)
+            return cli_usage_error(cmd, "--dropin: at most %d directories", CLI_MAX_DROPINS);
+        args->dropins[args->n_dropins++] = optarg;
+        if (args->layer_option == NULL)
+            args->layer_option = "--dropin";
+        break;
+    case CLI_OPT_ENV_PREFIX:
+        args->env_prefix = optarg;
+        if (args->layer_option == NULL)
+            args->layer_option = "--env-prefix";
+        break;
+    default:
+        if (optarg[0] == '\0')
+            return cli_usage_error(cmd, "--state-file needs a file, not an empty string");
+        args->state_file = optarg;
+        if (args->layer_option == NULL)
+            args->layer_option = "--state-file";
+        break;
+    }
+    return CLI_PARSE_GO_ON;
 }
 
 int cli_parse_args(const struct cli_command *cmd, int argc, char **argv,
@@ -99,6 +137,9 @@ int cli_parse_args(const struct cli_command *cmd, int argc, char **argv,
 
     memset(args, 0, sizeof(*args));
     args->socket = cli_global_socket;
+    /* As snapconfd: the environment's prefix unless --env-prefix says
+     * otherwise (--env-prefix '' for none). */
+    args->env_prefix = getenv("SNAPCONF_ENV_PREFIX");
     /* "-" hands operands back in order as code 1, so "get PATH --file F"
      * works as "get --file F PATH" does, even under POSIXLY_CORRECT. */
     while ((c = getopt_long(argc, argv, "-f:h", longopts, NULL)) != -1) {
@@ -129,6 +170,17 @@ int cli_parse_args(const struct cli_command *cmd, int argc, char **argv,
         case CLI_OPT_COMPLETE:
             args->complete = optarg;
             break;
+        case CLI_OPT_EXPLAIN:
+            args->explain = true;
+            break;
+        case CLI_OPT_DROPIN:
+        case CLI_OPT_ENV_PREFIX:
+        case CLI_OPT_STATE_FILE: {
+            int rc = layer_option(cmd, c, args);
+            if (rc != CLI_PARSE_GO_ON)
+                return rc;
+            break;
+        }
         default:
             return cli_try_help(cmd);
         }
@@ -154,13 +206,14 @@ static void print_usage(FILE *out)
     fputs("Usage: snapconf [--help] [--version] [--socket SOCKET] COMMAND [ARGS...]\n"
           "\n"
           "Reads snapconf configurations: from snapconfd, the daemon serving the\n"
-          "live configuration, or with --file straight from a file.\n"
+          "live configuration, or with --file straight from a file.  Changes the\n"
+          "daemon's configuration at run time with runtime overrides.\n"
           "\n"
           "Commands:\n",
           out);
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (!commands[i]->hidden)
-            fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+            fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     }
     fputs("\n"
           "Options:\n"
@@ -168,9 +221,8 @@ static void print_usage(FILE *out)
           "  -h, --help           show this help and exit\n"
           "  -V, --version        show the version and exit\n"
           "\n"
-          "Run 'snapconf COMMAND --help' for the arguments of a command.  get,\n"
-          "dump, check, status, reload and watch take --json for output meant for\n"
-          "programs.\n"
+          "Run 'snapconf COMMAND --help' for the arguments of a command.  Every\n"
+          "command but help takes --json for output meant for programs.\n"
           "\n"
           "The commands without --file ask snapconfd on the Unix socket given by\n"
           "--socket, else $SNAPCONF_SOCKET, else $RUNTIME_DIRECTORY/snapconf.sock,\n"

@@ -2,10 +2,11 @@
  * api.c - request handling for snapconfd's HTTP API, see api.h and
  * docs/API.md.
  */
-#include "api.h"
+#include "api_int.h"
 
 #include "jsonw.h"
 #include "log.h"
+#include "origin.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,22 +16,17 @@
 #include <string.h>
 #include <time.h>
 
-#define CT_JSON "application/json"
 #define CT_SSE "text/event-stream"
 #define CT_YAML "application/yaml; charset=utf-8"
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
-/* Methods an endpoint accepts, for routing and for the Allow header. */
-enum methods { M_READ, M_POST };
-
-static const char *const allow_values[] = {"GET, HEAD", "POST"};
+/* Methods an endpoint accepts, for routing and for the Allow header; M_GET
+ * stands for GET and HEAD. */
+enum methods { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8 };
 
 /* ---- responses ------------------------------------------------------------ */
 
-static void add_header(struct api_response *out, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_header(struct api_response *out, const char *name, const char *fmt, ...)
+void api_add_header(struct api_response *out, const char *name, const char *fmt, ...)
 {
     struct api_header *h;
     va_list ap;
@@ -44,17 +40,17 @@ static void add_header(struct api_response *out, const char *name, const char *f
     va_end(ap);
 }
 
-static void add_generation(struct api_response *out, uint64_t generation)
+void api_add_generation(struct api_response *out, uint64_t generation)
 {
-    add_header(out, "X-Snapconf-Generation", "%" PRIu64, generation);
+    api_add_header(out, "X-Snapconf-Generation", "%" PRIu64, generation);
 }
 
 /* The last resort when even an error body cannot be built. */
 static const char oom_body[] =
     "{\"error\": {\"code\": \"internal\", \"message\": \"out of memory\"}}\n";
 
-static void set_body(struct api_response *out, unsigned status, const char *content_type,
-                     char *body, size_t len)
+void api_set_body(struct api_response *out, unsigned status, const char *content_type, char *body,
+                  size_t len)
 {
     out->status = status;
     out->content_type = content_type;
@@ -70,11 +66,9 @@ static void set_body(struct api_response *out, unsigned status, const char *cont
     out->body_len = len;
 }
 
-/* An error response; extra (released here, may be NULL) holds more fields
- * of the "error" object. */
-static unsigned error_response(struct api_response *out, unsigned status, const char *code,
-                               const char *message, bool has_generation, uint64_t generation,
-                               json_t *extra)
+unsigned api_error_response(struct api_response *out, unsigned status, const char *code,
+                            const char *message, bool has_generation, uint64_t generation,
+                            json_t *extra)
 {
     json_t *err = json_object(), *root = json_object();
     size_t len = 0;
@@ -95,23 +89,20 @@ static unsigned error_response(struct api_response *out, unsigned status, const 
     json_decref(err);
     json_decref(root);
     json_decref(extra);
-    set_body(out, status, CT_JSON, body, len);
+    api_set_body(out, status, CT_JSON, body, len);
     if (has_generation && out->status == status)
-        add_generation(out, generation);
+        api_add_generation(out, generation);
     return out->status;
 }
 
 void api_error(struct api_response *out, unsigned status, const char *code, const char *message,
                bool has_generation, uint64_t generation)
 {
-    error_response(out, status, code, message, has_generation, generation, NULL);
+    api_error_response(out, status, code, message, has_generation, generation, NULL);
 }
 
-static unsigned error_fmt(struct api_response *out, unsigned status, const char *code,
-                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static unsigned error_fmt(struct api_response *out, unsigned status, const char *code,
-                          const char *fmt, ...)
+unsigned api_error_fmt(struct api_response *out, unsigned status, const char *code, const char *fmt,
+                       ...)
 {
     char message[512];
     va_list ap;
@@ -119,7 +110,7 @@ static unsigned error_fmt(struct api_response *out, unsigned status, const char 
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    return error_response(out, status, code, message, false, 0, NULL);
+    return api_error_response(out, status, code, message, false, 0, NULL);
 }
 
 void api_response_free(struct api_response *resp)
@@ -132,10 +123,8 @@ void api_response_free(struct api_response *resp)
 
 /* ---- GET /v1/keys/{path} -------------------------------------------------- */
 
-/* Compiles a path from a client; on failure fills out with bad_path (or
- * internal) and returns false. */
-static bool compile_path(struct api_response *out, const char *text, bool has_generation,
-                         uint64_t generation, snapconf_path **path)
+bool api_compile_path(struct api_response *out, const char *text, bool has_generation,
+                      uint64_t generation, snapconf_path **path)
 {
     snapconf_error err;
     int rc;
@@ -145,42 +134,104 @@ static bool compile_path(struct api_response *out, const char *text, bool has_ge
     if (rc == 0)
         return true;
     if (rc == SNAPCONF_EPATH)
-        error_response(out, 400, "bad_path", err.message, has_generation, generation,
-                       json_pack("{s:i}", "column", err.column));
+        api_error_response(out, 400, "bad_path", err.message, has_generation, generation,
+                           json_pack("{s:i}", "column", err.column));
     else
-        error_response(out, 500, "internal", snapconf_strerror(rc), has_generation, generation,
-                       NULL);
+        api_error_response(out, 500, "internal", snapconf_strerror(rc), has_generation, generation,
+                           NULL);
     return false;
 }
 
-static unsigned key_body(struct api_response *out, const snapconf_snap *snap,
-                         const snapconf_path *path, const snapconf_node *node)
+/* "source": the layer the live value comes from (the snapshot's file, at
+ * the node's position, when the explanation names none). */
+static void put_source(FILE *f, const snapconf_snap *snap, const snapconf_node *node,
+                       const struct origin_source *src)
+{
+    fputs("\"source\": {\"file\": ", f);
+    if (src->found) {
+        jsonw_put_string(f, src->name);
+        fprintf(f, ", \"line\": %u, \"column\": %u, \"layer\": \"%s\"}", src->line, src->column,
+                snapconf_layer_kind_name(src->kind));
+        return;
+    }
+    jsonw_put_string(f, snapconf_snap_source(snap));
+    fprintf(f, ", \"line\": %u, \"column\": %u, \"layer\": \"file\"}", snapconf_node_line(node),
+            snapconf_node_column(node));
+}
+
+/* Closes b and answers 500 with why rendering failed. */
+static unsigned render_failed(struct api_response *out, struct jsonw_buf *b,
+                              const render_error *rerr, uint64_t generation)
+{
+    size_t len = 0;
+
+    free(jsonw_buf_close(b, &len));
+    return api_error_response(out, 500, "internal", rerr->message, true, generation, NULL);
+}
+
+unsigned api_key_body(struct api_response *out, const snapconf_snap *snap,
+                      const snapconf_path *path, const snapconf_node *node)
 {
     uint64_t generation = snapconf_snap_generation(snap);
+    struct origin_source src;
     struct jsonw_buf b;
     render_error rerr;
     size_t len = 0;
     char *body;
 
     if (!jsonw_buf_open(&b))
-        return error_response(out, 500, "internal", "out of memory", true, generation, NULL);
+        return api_error_response(out, 500, "internal", "out of memory", true, generation, NULL);
     fputs("{\"path\": ", b.f);
     jsonw_put_string(b.f, snapconf_path_str(path));
     fputs(", \"value\": ", b.f);
-    if (jsonw_put_node(b.f, node, 0, &rerr) < 0) {
-        body = jsonw_buf_close(&b, &len);
-        free(body);
-        return error_response(out, 500, "internal", rerr.message, true, generation, NULL);
-    }
-    fprintf(b.f, ", \"type\": \"%s\", \"generation\": %" PRIu64 ", \"source\": {\"file\": ",
+    if (jsonw_put_node(b.f, node, 0, &rerr) < 0)
+        return render_failed(out, &b, &rerr, generation);
+    fprintf(b.f, ", \"type\": \"%s\", \"generation\": %" PRIu64 ", \"origin\": ",
             snapconf_type_name(snapconf_node_type(node)), generation);
-    jsonw_put_string(b.f, snapconf_snap_source(snap));
-    fprintf(b.f, ", \"line\": %u, \"column\": %u}}\n", snapconf_node_line(node),
-            snapconf_node_column(node));
+    if (origin_write(b.f, snap, snapconf_path_str(path), &src, &rerr) < 0)
+        return render_failed(out, &b, &rerr, generation);
+    fputs(", ", b.f);
+    put_source(b.f, snap, node, &src);
+    fputs("}\n", b.f);
     body = jsonw_buf_close(&b, &len);
-    set_body(out, 200, CT_JSON, body, len);
+    api_set_body(out, 200, CT_JSON, body, len);
     if (out->status == 200)
-        add_generation(out, generation);
+        api_add_generation(out, generation);
+    return out->status;
+}
+
+/*
+ * 404 for a path with no value.  When layers did set it once (a drop-in's
+ * null deleted it, say), the error carries their "origin" too: why it is
+ * missing is what the client wants to know next.
+ */
+static unsigned key_not_found(struct api_response *out, const snapconf_snap *snap,
+                              const snapconf_path *path)
+{
+    uint64_t generation = snapconf_snap_generation(snap);
+    const char *text = snapconf_path_str(path);
+    struct origin_source src;
+    struct jsonw_buf b;
+    render_error rerr;
+    char message[512];
+    size_t len = 0;
+    char *body;
+
+    snprintf(message, sizeof(message), "no value at %s", text);
+    if (!jsonw_buf_open(&b))
+        return api_error_response(out, 500, "internal", "out of memory", true, generation, NULL);
+    fputs("{\"error\": {\"code\": \"not_found\", \"message\": ", b.f);
+    jsonw_put_string(b.f, message);
+    fputs(", \"path\": ", b.f);
+    jsonw_put_string(b.f, text);
+    fputs(", \"origin\": ", b.f);
+    if (origin_write(b.f, snap, text, &src, &rerr) < 0)
+        return render_failed(out, &b, &rerr, generation);
+    fprintf(b.f, "}, \"generation\": %" PRIu64 "}\n", generation);
+    body = jsonw_buf_close(&b, &len);
+    api_set_body(out, 404, CT_JSON, body, len);
+    if (out->status == 404)
+        api_add_generation(out, generation);
     return out->status;
 }
 
@@ -193,22 +244,18 @@ static unsigned get_key(struct api_ctx *ctx, const char *text, struct api_respon
     unsigned status;
     int rc;
 
-    if (!compile_path(out, text, true, generation, &path)) {
+    if (!api_compile_path(out, text, true, generation, &path)) {
         snapconf_snap_release(snap);
         return out->status;
     }
     rc = snapconf_find_path(snap, path, &node);
-    if (rc == 0) {
-        status = key_body(out, snap, path, node);
-    } else if (rc == SNAPCONF_ENOTFOUND) {
-        char message[512];
-        snprintf(message, sizeof(message), "no value at %s", snapconf_path_str(path));
-        status = error_response(out, 404, "not_found", message, true, generation,
-                                json_pack("{s:o}", "path", jsonw_string(snapconf_path_str(path))));
-    } else {
+    if (rc == 0)
+        status = api_key_body(out, snap, path, node);
+    else if (rc == SNAPCONF_ENOTFOUND)
+        status = key_not_found(out, snap, path);
+    else
         status =
-            error_response(out, 500, "internal", snapconf_strerror(rc), true, generation, NULL);
-    }
+            api_error_response(out, 500, "internal", snapconf_strerror(rc), true, generation, NULL);
     snapconf_path_free(path);
     snapconf_snap_release(snap);
     return status;
@@ -229,19 +276,19 @@ static unsigned get_snapshot_yaml(struct api_ctx *ctx, struct api_response *out)
 
     if (!jsonw_buf_open(&b)) {
         snapconf_snap_release(snap);
-        return error_response(out, 500, "internal", "out of memory", true, generation, NULL);
+        return api_error_response(out, 500, "internal", "out of memory", true, generation, NULL);
     }
     rc = render_yaml(b.f, snapconf_snap_root(snap), &rerr);
     snapconf_snap_release(snap);
     char *body = jsonw_buf_close(&b, &len);
     if (rc < 0 || body == NULL) {
         free(body);
-        return error_response(out, 500, "internal", rc < 0 ? rerr.message : "out of memory", true,
-                              generation, NULL);
+        return api_error_response(out, 500, "internal", rc < 0 ? rerr.message : "out of memory",
+                                  true, generation, NULL);
     }
-    set_body(out, 200, CT_YAML, body, len);
+    api_set_body(out, 200, CT_YAML, body, len);
     if (out->status == 200)
-        add_generation(out, generation);
+        api_add_generation(out, generation);
     return out->status;
 }
 
@@ -256,7 +303,7 @@ static unsigned get_snapshot_json(struct api_ctx *ctx, struct api_response *out)
 
     if (!jsonw_buf_open(&b)) {
         snapconf_snap_release(snap);
-        return error_response(out, 500, "internal", "out of memory", true, generation, NULL);
+        return api_error_response(out, 500, "internal", "out of memory", true, generation, NULL);
     }
     fprintf(b.f, "{\"generation\": %" PRIu64 ", \"source\": ", generation);
     jsonw_put_string(b.f, snapconf_snap_source(snap));
@@ -264,14 +311,14 @@ static unsigned get_snapshot_json(struct api_ctx *ctx, struct api_response *out)
     if (jsonw_put_node(b.f, snapconf_snap_root(snap), 0, &rerr) < 0) {
         snapconf_snap_release(snap);
         free(jsonw_buf_close(&b, &len));
-        return error_response(out, 500, "internal", rerr.message, true, generation, NULL);
+        return api_error_response(out, 500, "internal", rerr.message, true, generation, NULL);
     }
     snapconf_snap_release(snap);
     fputs("}\n", b.f);
     body = jsonw_buf_close(&b, &len);
-    set_body(out, 200, CT_JSON, body, len);
+    api_set_body(out, 200, CT_JSON, body, len);
     if (out->status == 200)
-        add_generation(out, generation);
+        api_add_generation(out, generation);
     return out->status;
 }
 
@@ -282,8 +329,8 @@ static unsigned get_snapshot(struct api_ctx *ctx, const struct api_request *req,
         return get_snapshot_json(ctx, out);
     if (strcmp(req->format, "yaml") == 0)
         return get_snapshot_yaml(ctx, out);
-    return error_fmt(out, 400, "bad_request", "format must be json or yaml, not '%.64s'",
-                     req->format);
+    return api_error_fmt(out, 400, "bad_request", "format must be json or yaml, not '%.64s'",
+                         req->format);
 }
 
 /* ---- GET /v1/status -------------------------------------------------------- */
@@ -340,29 +387,31 @@ static unsigned get_status(struct api_ctx *ctx, struct api_response *out)
     char *body;
 
     if (st == NULL)
-        return error_fmt(out, 500, "internal", "out of memory");
+        return api_error_fmt(out, 500, "internal", "out of memory");
     snapconf_status(ctx->h, st);
     snap = snapconf_snap_hold(ctx->h);
     generation = snapconf_snap_generation(snap);
     /* Everything about the snapshot comes from the pinned one; counters
      * and times from the status, which the writer updates as it goes. */
     j = json_pack(
-        "{s:I, s:o, s:s, s:s, s:o, s:o, s:f, s:I, s:I, s:b, s:o, s:I, s:I, s:I, s:s}", "generation",
-        (json_int_t)generation, "source", jsonw_string(snapconf_snap_source(snap)), "content_hash",
-        snapconf_snap_content_hash(snap), "watch", watch_name(st->watch), "watch_note",
-        jsonw_string(st->watch_note), "last_load_time", time_iso(st->last_load_time_ns),
-        "last_load_time_unix", load_time_unix(st->last_load_time_ns), "reloads",
-        (json_int_t)st->reloads, "failed_reloads", (json_int_t)st->failed_reloads, "last_reload_ok",
-        st->last_reload_ok, "last_error", last_error_json(&st->last_error), "memory_bytes",
-        (json_int_t)snapconf_snap_memory(snap), "nodes", (json_int_t)snapconf_snap_node_count(snap),
-        "watchers", (json_int_t)events_watchers(ctx->events), "version", snapconf_version_string());
+        "{s:I, s:o, s:s, s:s, s:o, s:o, s:f, s:I, s:I, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:s}",
+        "generation", (json_int_t)generation, "source", jsonw_string(snapconf_snap_source(snap)),
+        "content_hash", snapconf_snap_content_hash(snap), "watch", watch_name(st->watch),
+        "watch_note", jsonw_string(st->watch_note), "last_load_time",
+        time_iso(st->last_load_time_ns), "last_load_time_unix",
+        load_time_unix(st->last_load_time_ns), "reloads", (json_int_t)st->reloads, "failed_reloads",
+        (json_int_t)st->failed_reloads, "last_reload_ok", st->last_reload_ok, "last_error",
+        last_error_json(&st->last_error), "memory_bytes", (json_int_t)snapconf_snap_memory(snap),
+        "nodes", (json_int_t)snapconf_snap_node_count(snap), "layers", (json_int_t)st->layers,
+        "overrides", (json_int_t)st->overrides, "watchers",
+        (json_int_t)events_watchers(ctx->events), "version", snapconf_version_string());
     snapconf_snap_release(snap);
     free(st);
     /* 13 significant digits: Unix seconds with milliseconds until 2286. */
     body = jsonw_dump(j, JSON_REAL_PRECISION(13), &len);
-    set_body(out, 200, CT_JSON, body, len);
+    api_set_body(out, 200, CT_JSON, body, len);
     if (out->status == 200)
-        add_generation(out, generation);
+        api_add_generation(out, generation);
     return out->status;
 }
 
@@ -397,24 +446,24 @@ static unsigned get_watch(struct api_ctx *ctx, const struct api_request *req, bo
 
     if (req->since != NULL) {
         if (!parse_generation(req->since, &since))
-            return error_fmt(out, 400, "bad_request",
-                             "since must be a generation number (decimal digits), not '%.64s'",
-                             req->since);
+            return api_error_fmt(out, 400, "bad_request",
+                                 "since must be a generation number (decimal digits), not '%.64s'",
+                                 req->since);
         has_since = true;
     } else if (req->last_event_id != NULL && parse_generation(req->last_event_id, &since)) {
         /* An EventSource reconnecting says where it stopped. */
         has_since = true;
     }
     if (req->prefix != NULL && req->prefix[0] != '\0' &&
-        !compile_path(out, req->prefix, false, 0, &prefix))
+        !api_compile_path(out, req->prefix, false, 0, &prefix))
         return out->status;
 
     if (head) {
         snapconf_path_free(prefix);
-        set_body(out, 200, CT_SSE, strdup(""), 0);
+        api_set_body(out, 200, CT_SSE, strdup(""), 0);
         if (out->status == 200) {
-            add_generation(out, events_generation(ctx->events));
-            add_header(out, "Cache-Control", "no-cache");
+            api_add_generation(out, events_generation(ctx->events));
+            api_add_header(out, "Cache-Control", "no-cache");
         }
         return out->status;
     }
@@ -425,17 +474,17 @@ static unsigned get_watch(struct api_ctx *ctx, const struct api_request *req, bo
     case 0:
         break;
     case EVENTS_ETOOMANY:
-        return error_fmt(out, 503, "too_many_watchers",
-                         "too many watch streams are open; try again later");
+        return api_error_fmt(out, 503, "too_many_watchers",
+                             "too many watch streams are open; try again later");
     case EVENTS_ESHUTDOWN:
-        return error_fmt(out, 503, "shutting_down", "the daemon is shutting down");
+        return api_error_fmt(out, 503, "shutting_down", "the daemon is shutting down");
     default:
-        return error_fmt(out, 500, "internal", "out of memory");
+        return api_error_fmt(out, 500, "internal", "out of memory");
     }
     out->status = 200;
     out->content_type = CT_SSE;
-    add_generation(out, generation);
-    add_header(out, "Cache-Control", "no-cache");
+    api_add_generation(out, generation);
+    api_add_header(out, "Cache-Control", "no-cache");
     return 200;
 }
 
@@ -452,14 +501,18 @@ void api_on_reload(const snapconf_reload_report *report)
     }
 }
 
-int api_reload(struct api_ctx *ctx, snapconf_reload_report *report, snapconf_error *err)
+/* One write (a reload or a runtime change) with this thread's report slot
+ * set, so that api_on_reload() hands its report over. */
+int api_run_write(struct api_ctx *ctx,
+                  int (*fn)(snapconf *h, const char *path, snapconf_error *err, void *arg),
+                  const char *path, void *arg, snapconf_reload_report *report, snapconf_error *err)
 {
     int rc;
 
     memset(report, 0, sizeof(*report));
     memset(err, 0, sizeof(*err));
     tls_report = report;
-    rc = snapconf_reload(ctx->h, err);
+    rc = fn(ctx->h, path, err, arg);
     tls_report = NULL;
     if (report->generation == 0) {
         /* No report came (a failure before the attempt): the generation is
@@ -470,6 +523,18 @@ int api_reload(struct api_ctx *ctx, snapconf_reload_report *report, snapconf_err
         snapconf_snap_release(snap);
     }
     return rc;
+}
+
+static int do_reload(snapconf *h, const char *path, snapconf_error *err, void *arg)
+{
+    (void)path;
+    (void)arg;
+    return snapconf_reload(h, err);
+}
+
+int api_reload(struct api_ctx *ctx, snapconf_reload_report *report, snapconf_error *err)
+{
+    return api_run_write(ctx, do_reload, NULL, NULL, report, err);
 }
 
 static unsigned post_reload(struct api_ctx *ctx, struct api_response *out)
@@ -484,19 +549,19 @@ static unsigned post_reload(struct api_ctx *ctx, struct api_response *out)
         body = jsonw_dump(json_pack("{s:I, s:b}", "generation", (json_int_t)report.generation,
                                     "published", report.published),
                           0, &len);
-        set_body(out, 200, CT_JSON, body, len);
+        api_set_body(out, 200, CT_JSON, body, len);
         if (out->status == 200)
-            add_generation(out, report.generation);
+            api_add_generation(out, report.generation);
         return out->status;
     }
     if (rc == SNAPCONF_ENOMEM || rc == SNAPCONF_ESYS || rc == SNAPCONF_EDEADLK ||
         rc == SNAPCONF_EINVAL)
-        return error_response(out, 500, "internal", err.message, true, report.generation,
-                              json_pack("{s:s}", "snapconf_code", snapconf_err_name(rc)));
-    return error_response(out, 422, "invalid_config", err.message, true, report.generation,
-                          json_pack("{s:o, s:i, s:i, s:s}", "file", jsonw_string(err.file), "line",
-                                    err.line, "column", err.column, "snapconf_code",
-                                    snapconf_err_name(rc)));
+        return api_error_response(out, 500, "internal", err.message, true, report.generation,
+                                  json_pack("{s:s}", "snapconf_code", snapconf_err_name(rc)));
+    return api_error_response(out, 422, "invalid_config", err.message, true, report.generation,
+                              json_pack("{s:o, s:i, s:i, s:s}", "file", jsonw_string(err.file),
+                                        "line", err.line, "column", err.column, "snapconf_code",
+                                        snapconf_err_name(rc)));
 }
 
 /* ---- GET /metrics ---------------------------------------------------------- */
@@ -510,90 +575,121 @@ static unsigned get_metrics(struct api_ctx *ctx, struct api_response *out)
     char *body;
 
     if (st == NULL)
-        return error_fmt(out, 500, "internal", "out of memory");
+        return api_error_fmt(out, 500, "internal", "out of memory");
     snapconf_status(ctx->h, st);
     snap = snapconf_snap_hold(ctx->h);
     generation = snapconf_snap_generation(snap);
     body = metrics_render(ctx->metrics, snap, st, events_watchers(ctx->events), &len);
     snapconf_snap_release(snap);
     free(st);
-    set_body(out, 200, CT_METRICS, body, len);
+    api_set_body(out, 200, CT_METRICS, body, len);
     if (out->status == 200)
-        add_generation(out, generation);
+        api_add_generation(out, generation);
     return out->status;
 }
 
 /* ---- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KEYS, EP_SNAPSHOT, EP_STATUS, EP_WATCH, EP_RELOAD, EP_METRICS };
-
-static const struct route {
-    const char *path;
-    enum endpoint endpoint;
-    enum methods methods;
-} routes[] = {
-    {"/v1/snapshot", EP_SNAPSHOT, M_READ}, {"/v1/status", EP_STATUS, M_READ},
-    {"/v1/watch", EP_WATCH, M_READ},       {"/v1/reload", EP_RELOAD, M_POST},
-    {"/metrics", EP_METRICS, M_READ},
+enum endpoint {
+    EP_NONE,
+    EP_KEYS,
+    EP_OVERRIDES,
+    EP_SNAPSHOT,
+    EP_STATUS,
+    EP_WATCH,
+    EP_RELOAD,
+    EP_METRICS
 };
 
-#define KEYS_PREFIX "/v1/keys/"
+/* An endpoint by its exact path, or by a prefix followed by a config path
+ * ("/v1/keys/server.port"); the prefix without its slash is the root. */
+static const struct route {
+    const char *path;
+    bool prefix;
+    enum endpoint endpoint;
+    unsigned methods;
+} routes[] = {
+    {"/v1/keys", true, EP_KEYS, M_GET | M_PUT | M_DELETE},
+    {"/v1/overrides", true, EP_OVERRIDES, M_GET | M_DELETE},
+    {"/v1/snapshot", false, EP_SNAPSHOT, M_GET},
+    {"/v1/status", false, EP_STATUS, M_GET},
+    {"/v1/watch", false, EP_WATCH, M_GET},
+    {"/v1/reload", false, EP_RELOAD, M_POST},
+    {"/metrics", false, EP_METRICS, M_GET},
+};
 
-static enum endpoint route(const char *path, enum methods *methods, const char **key)
+static const struct route *route(const char *path, const char **key)
 {
-    *methods = M_READ;
-    if (strncmp(path, KEYS_PREFIX, strlen(KEYS_PREFIX)) == 0) {
-        *key = path + strlen(KEYS_PREFIX);
-        return EP_KEYS;
-    }
-    if (strcmp(path, "/v1/keys") == 0) {
-        *key = "";
-        return EP_KEYS;
-    }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(path, routes[i].path) == 0) {
-            *methods = routes[i].methods;
-            return routes[i].endpoint;
+        const struct route *r = &routes[i];
+        size_t n = strlen(r->path);
+
+        if (strncmp(path, r->path, n) != 0)
+            continue;
+        if (path[n] == '\0') {
+            *key = "";
+            return r;
+        }
+        if (r->prefix && path[n] == '/') {
+            *key = path + n + 1;
+            return r;
         }
     }
-    return EP_NONE;
+    return NULL;
 }
 
-unsigned api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_response *out)
+static unsigned method_bit(const char *method)
 {
-    enum methods methods;
-    const char *key = NULL;
-    enum endpoint ep;
-    bool head;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return M_GET;
+    if (strcmp(method, "POST") == 0)
+        return M_POST;
+    if (strcmp(method, "PUT") == 0)
+        return M_PUT;
+    return strcmp(method, "DELETE") == 0 ? M_DELETE : 0;
+}
 
-    memset(out, 0, sizeof(*out));
-    if (req->url_length > API_MAX_URL)
-        return error_fmt(out, 414, "uri_too_long",
-                         "the request target is %zu bytes long; the limit is %d", req->url_length,
-                         API_MAX_URL);
-    if (req->bad_encoding)
-        return error_fmt(out, 400, "bad_request",
-                         "the request target contains %%00, which no path or parameter may hold");
-    if (req->body_too_large)
-        return error_fmt(out, 400, "bad_request", "the request body is larger than %d bytes",
-                         API_MAX_BODY);
-    ep = route(req->path, &methods, &key);
-    if (ep == EP_NONE)
-        return error_fmt(out, 404, "no_such_endpoint",
-                         "no endpoint at %.200s; see docs/API.md for the API", req->path);
+/* "GET, HEAD, PUT, DELETE" for the Allow header and the 405 message. */
+static void allow_list(unsigned methods, char *out, size_t size)
+{
+    static const char *const names[] = {"GET, HEAD", "POST", "PUT", "DELETE"};
+    size_t len = 0;
 
-    head = strcmp(req->method, "HEAD") == 0;
-    bool allowed = methods == M_READ ? strcmp(req->method, "GET") == 0 || head
-                                     : strcmp(req->method, "POST") == 0;
-    if (!allowed) {
-        error_fmt(out, 405, "method_not_allowed", "%.32s is not allowed on %.200s; use %s",
-                  req->method, req->path, methods == M_READ ? "GET" : "POST");
-        add_header(out, "Allow", "%s", allow_values[methods]);
-        return 405;
+    out[0] = '\0';
+    for (unsigned i = 0; i < 4; i++) {
+        if ((methods & (1u << i)) != 0 && len < size)
+            len += (size_t)snprintf(out + len, size - len, "%s%s", len > 0 ? ", " : "", names[i]);
     }
+}
+
+static unsigned method_not_allowed(const struct api_request *req, unsigned methods,
+                                   struct api_response *out)
+{
+    char allow[64];
+
+    allow_list(methods, allow, sizeof(allow));
+    api_error_fmt(out, 405, "method_not_allowed", "%.32s is not allowed on %.200s; use %s",
+                  req->method, req->path, allow);
+    api_add_header(out, "Allow", "%s", allow);
+    return 405;
+}
+
+static unsigned dispatch(struct api_ctx *ctx, const struct api_request *req, enum endpoint ep,
+                         unsigned method, const char *key, struct api_response *out)
+{
+    bool head = strcmp(req->method, "HEAD") == 0;
+
     switch (ep) {
     case EP_KEYS:
+        if (method == M_PUT)
+            return api_put_key(ctx, req, key, out);
+        if (method == M_DELETE)
+            return api_delete_key(ctx, req, key, out);
         return get_key(ctx, key, out);
+    case EP_OVERRIDES:
+        if (method == M_DELETE)
+            return api_delete_overrides(ctx, req, key, out);
+        return api_get_overrides(ctx, key, out);
     case EP_SNAPSHOT:
         return get_snapshot(ctx, req, out);
     case EP_STATUS:
@@ -605,6 +701,35 @@ unsigned api_handle(struct api_ctx *ctx, const struct api_request *req, struct a
     case EP_METRICS:
         return get_metrics(ctx, out);
     default:
-        return error_fmt(out, 500, "internal", "no handler");
+        return api_error_fmt(out, 500, "internal", "no handler");
     }
+}
+
+unsigned api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_response *out)
+{
+    const struct route *r;
+    const char *key = NULL;
+    unsigned method = method_bit(req->method);
+
+    memset(out, 0, sizeof(*out));
+    if (req->url_length > API_MAX_URL)
+        return api_error_fmt(out, 414, "uri_too_long",
+                             "the request target is %zu bytes long; the limit is %d",
+                             req->url_length, API_MAX_URL);
+    if (req->bad_encoding)
+        return api_error_fmt(
+            out, 400, "bad_request",
+            "the request target contains %%00, which no path or parameter may hold");
+    /* A PUT's body is its value: too large is its own answer (413), given
+     * once the client is known to be allowed to write at all. */
+    if (req->body_too_large && method != M_PUT)
+        return api_error_fmt(out, 400, "bad_request", "the request body is larger than %d bytes",
+                             API_MAX_BODY);
+    r = route(req->path, &key);
+    if (r == NULL)
+        return api_error_fmt(out, 404, "no_such_endpoint",
+                             "no endpoint at %.200s; see docs/API.md for the API", req->path);
+    if ((r->methods & method) == 0)
+        return method_not_allowed(req, r->methods, out);
+    return dispatch(ctx, req, r->endpoint, method, key, out);
 }

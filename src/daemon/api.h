@@ -7,15 +7,20 @@
  * can call it directly.  Every response that reads the configuration is
  * built from one pinned snapshot and carries its generation.
  *
- * The only file the daemon ever reads is the one the handle was opened
- * on: no request names a file, and a path in a URL is a path inside the
- * configuration, looked up in memory.
+ * The only files the daemon ever reads are those the handle was opened on
+ * (the configuration, its drop-ins, the state file, all given on the
+ * command line): no request names a file, and a path in a URL is a path
+ * inside the configuration, looked up in memory.  Requests that change the
+ * configuration (runtime overrides) are allowed only for the users in
+ * api_ctx.admin_uids, identified by the kernel (SO_PEERCRED), never by
+ * anything the request says.
  */
 #ifndef SNAPCONFD_API_H
 #define SNAPCONFD_API_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <snapconf.h>
 
@@ -30,6 +35,10 @@ struct api_ctx {
     snapconf *h;
     struct events *events;
     struct metrics *metrics;
+    /* The users who may change the configuration at run time (PUT and
+     * DELETE): the --admin-uid list.  Empty: nobody. */
+    const uid_t *admin_uids;
+    size_t n_admin_uids;
 };
 
 /* One request, as the HTTP layer parsed it.  Strings are NUL-terminated and
@@ -43,7 +52,16 @@ struct api_request {
     const char *last_event_id; /* the Last-Event-ID header (SSE reconnection) */
     size_t url_length;         /* of the raw request target, for the 414 check */
     bool bad_encoding;         /* the target held %00, which no C string can carry */
-    bool body_too_large;       /* the request body exceeded the limit */
+    bool body_too_large;       /* the request body exceeded the limit of its method */
+    const char *body;          /* PUT only: the request body, NUL-terminated (it may hold
+                                  NULs too); NULL when there was none */
+    size_t body_len;
+    /* Who sent the request: the client's uid when the HTTP layer knows it
+     * (a Unix socket, SO_PEERCRED), and whether it came over TCP, which
+     * carries no identity.  All zero: unknown, which may not write. */
+    bool has_peer_uid;
+    uid_t peer_uid;
+    bool peer_tcp;
 };
 
 #define API_MAX_HEADERS 4
@@ -65,16 +83,23 @@ struct api_response {
     struct events_stream *stream;
 };
 
-/* Limit of a request body (only POST /v1/reload takes one, and ignores it). */
+/* Limit of a request body: a PUT from a client that may write has its body
+ * read, the YAML text of a value (larger: 413); other requests' bodies are
+ * ignored (larger: 400, or 403 for a PUT). */
 #define API_MAX_BODY 65536
+#define API_MAX_PUT_BODY ((size_t)1 << 20)
 
 /*
  * Handles one request.  Always fills *out with a complete response (an
  * error response when something failed); returns the status code.  Any
- * thread; never blocks except POST /v1/reload, which reloads on the calling
- * thread.
+ * thread; never blocks except POST /v1/reload and the runtime changes (PUT
+ * and DELETE), which publish on the calling thread.
  */
 unsigned api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_response *out);
+
+/* Whether the client of req (its peer fields only) may change the
+ * configuration: a Unix-socket client whose uid is in ctx->admin_uids. */
+bool api_may_write(const struct api_ctx *ctx, const struct api_request *req);
 
 /* Frees the body and, if still owned, the stream. */
 void api_response_free(struct api_response *resp);

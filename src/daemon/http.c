@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -35,12 +36,17 @@ struct http {
     struct http_daemon daemons[];
 };
 
-/* Per request: what the raw request target told us, and the body seen. */
+/* Per request: what the raw request target told us, who sent it, and the
+ * body seen (kept only for a PUT that may be carried out: it is a value). */
 struct request {
     size_t url_length;
     bool bad_encoding;
     bool started;
-    size_t body_bytes;
+    bool has_peer_uid; /* the client's uid, on a Unix socket */
+    uid_t peer_uid;
+    size_t body_bytes, limit;
+    bool keep_body; /* a PUT from a client that may write */
+    char *body;     /* then the bytes so far, NUL-terminated */
 };
 
 /* Per watch stream. */
@@ -95,7 +101,10 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     (void)cls;
     (void)connection;
     (void)toe;
-    free(*req_cls);
+    struct request *r = *req_cls;
+    if (r != NULL)
+        free(r->body);
+    free(r);
     *req_cls = NULL;
 }
 
@@ -201,6 +210,75 @@ static enum MHD_Result queue(struct MHD_Connection *connection, struct api_respo
     return ok;
 }
 
+/*
+ * Who is on the other end: on a Unix socket the kernel says which user
+ * connected (SO_PEERCRED, fixed at connect()), and that alone decides
+ * whether the client may change the configuration; a request can claim
+ * nothing.  TCP has no such thing.
+ */
+static void peer_identity(const struct http_daemon *d, struct MHD_Connection *connection,
+                          struct request *r)
+{
+    const union MHD_ConnectionInfo *info;
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (d->tcp)
+        return;
+    info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == NULL || getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        len != sizeof(cred))
+        return;
+    r->has_peer_uid = true;
+    r->peer_uid = cred.uid;
+}
+
+/*
+ * Called once the headers are in: learns who the client is and sets the
+ * body limit.  Only a PUT from a client that may write has its body kept
+ * (up to API_MAX_PUT_BODY), so that nobody else can make the daemon hold
+ * more than nothing.  Returns true when the request can be answered now (it
+ * announced a body over the limit: a response is only possible now or once
+ * the whole body is in), false when its body, if any, comes in the next
+ * calls.
+ */
+static bool start_body(const struct http_daemon *d, struct MHD_Connection *connection,
+                       const char *method, struct request *r)
+{
+    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
+    struct api_request who = {.peer_tcp = d->tcp};
+
+    r->started = true;
+    peer_identity(d, connection, r);
+    who.has_peer_uid = r->has_peer_uid;
+    who.peer_uid = r->peer_uid;
+    r->keep_body = strcmp(method, "PUT") == 0 && api_may_write(d->api, &who);
+    r->limit = r->keep_body ? API_MAX_PUT_BODY : API_MAX_BODY;
+    if (length == NULL || strtoull(length, NULL, 10) <= r->limit)
+        return false;
+    r->body_bytes = r->limit + 1;
+    return true;
+}
+
+/* One piece of the body: kept or counted and dropped (start_body() says
+ * which).  False ends the connection: a chunked body past the limit, or no
+ * memory. */
+static bool take_body(struct request *r, const char *data, size_t n)
+{
+    if (n > r->limit - r->body_bytes)
+        return false;
+    if (r->keep_body) {
+        char *body = realloc(r->body, r->body_bytes + n + 1);
+        if (body == NULL)
+            return false;
+        memcpy(body + r->body_bytes, data, n);
+        body[r->body_bytes + n] = '\0';
+        r->body = body;
+    }
+    r->body_bytes += n;
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -212,25 +290,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     enum MHD_Result ok;
 
     (void)version;
-    (void)upload_data;
     if (r == NULL)
         return MHD_NO; /* out of memory: drop the connection */
     if (!r->started) {
-        /* The headers are in; the body, if any, comes in the next calls,
-         * unless its announced length is too much already: a response is
-         * only possible now or once the whole body is in. */
-        const char *length =
-            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
-        r->started = true;
-        if (length == NULL || strtoull(length, NULL, 10) <= API_MAX_BODY)
+        if (!start_body(d, connection, method, r))
             return MHD_YES;
-        r->body_bytes = API_MAX_BODY + 1;
     } else if (*upload_data_size > 0) {
-        /* No endpoint reads a body: count it and drop it.  A chunked one
-         * that goes past the limit ends the connection. */
-        r->body_bytes += *upload_data_size;
+        bool kept = take_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        return r->body_bytes <= API_MAX_BODY ? MHD_YES : MHD_NO;
+        return kept ? MHD_YES : MHD_NO;
     }
 
     /* A request target in absolute form ("GET http://localhost/v1/status",
@@ -241,7 +309,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
     req.url_length = r->url_length;
     req.bad_encoding = r->bad_encoding;
-    req.body_too_large = r->body_bytes > API_MAX_BODY;
+    req.body_too_large = r->body_bytes > r->limit;
+    req.body = r->body;
+    req.body_len = r->body != NULL ? r->body_bytes : 0;
+    req.peer_tcp = d->tcp;
+    req.has_peer_uid = r->has_peer_uid;
+    req.peer_uid = r->peer_uid;
     const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Host");
     if (d->tcp && host != NULL && !host_is_loopback(host)) {
         memset(&resp, 0, sizeof(resp));

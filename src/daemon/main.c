@@ -23,11 +23,13 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,12 +57,20 @@ enum {
 #define SOCKET_NAME "snapconf.sock"
 #define MAX_WATCHERS 64
 #define MAX_TCP 4
+#define MAX_DROPINS 32
+#define MAX_ADMINS 64
 
 struct options {
     const char *config;
     const char *socket; /* --socket, else NULL */
     const char *listen[MAX_TCP];
     size_t n_listen;
+    const char *dropins[MAX_DROPINS];
+    size_t n_dropins;
+    const char *env_prefix; /* --env-prefix, else $SNAPCONF_ENV_PREFIX; NULL: none */
+    const char *state_file; /* --state-file, else NULL */
+    uid_t admin_uids[MAX_ADMINS];
+    size_t n_admins;
     snapconf_log_level log_level;
     mode_t socket_mode;
     bool check;
@@ -68,7 +78,9 @@ struct options {
 
 struct daemon {
     struct options opt;
-    char *config; /* absolute */
+    char *config;                   /* absolute */
+    char *dropins[MAX_DROPINS + 1]; /* absolute, NULL-terminated */
+    char *state_file;               /* absolute, or NULL */
     char *socket_path;
     struct metrics *metrics;
     struct events *events;
@@ -85,9 +97,12 @@ static const char help_text[] =
     "    snapconfd - serve a live snapconf configuration over a local HTTP API\n"
     "\n"
     "SYNOPSIS\n"
-    "    snapconfd --config FILE [--socket PATH] [--listen 127.0.0.1:PORT]\n"
+    "    snapconfd --config FILE [--dropin DIR]... [--env-prefix PREFIX]\n"
+    "              [--state-file FILE] [--admin-uid USER[,USER]...]...\n"
+    "              [--socket PATH] [--listen 127.0.0.1:PORT]\n"
     "              [--socket-mode MODE] [--log-level LEVEL] [--foreground]\n"
-    "    snapconfd --check --config FILE\n"
+    "    snapconfd --check --config FILE [--dropin DIR]... [--env-prefix PREFIX]\n"
+    "              [--state-file FILE]\n"
     "    snapconfd --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -99,16 +114,35 @@ static const char help_text[] =
     "        curl --unix-socket /run/snapconf/snapconf.sock \\\n"
     "             http://localhost/v1/keys/server.port\n"
     "    Endpoints: GET /v1/keys/PATH, /v1/snapshot, /v1/status, /v1/watch\n"
-    "    (Server-Sent Events), /metrics (Prometheus); POST /v1/reload.  See\n"
-    "    docs/API.md.\n"
+    "    (Server-Sent Events), /v1/overrides, /metrics (Prometheus); POST\n"
+    "    /v1/reload; for the users of --admin-uid, PUT and DELETE /v1/keys/PATH\n"
+    "    and DELETE /v1/overrides[/PATH] (runtime overrides).  See docs/API.md.\n"
     "\n"
     "    snapconfd never forks: it runs in the foreground, logs to stderr and\n"
     "    expects a supervisor such as systemd (Type=notify when built with\n"
     "    libsystemd).\n"
     "\n"
     "OPTIONS\n"
-    "    -c, --config FILE     the configuration file to serve (required); the only\n"
-    "                          file the daemon ever reads\n"
+    "    -c, --config FILE     the configuration file to serve (required); with the\n"
+    "                          drop-ins and the state file below, the only files\n"
+    "                          the daemon ever reads\n"
+    "        --dropin DIR      also read the files DIR/*.yaml, in the byte order of\n"
+    "                          their names, each over FILE and the ones before it;\n"
+    "                          up to 32 times, the directories in the order given;\n"
+    "                          watched like FILE (a file added, changed or removed\n"
+    "                          reloads)\n"
+    "        --env-prefix PREFIX\n"
+    "                          environment overrides: with PREFIX APP_, the variable\n"
+    "                          APP_SERVER__PORT=9090 sets server.port to 9090\n"
+    "                          (default: $SNAPCONF_ENV_PREFIX; '' for none)\n"
+    "        --state-file FILE keep the runtime overrides in FILE, written\n"
+    "                          atomically, and apply them again at start-up\n"
+    "                          (default: none, they are lost at exit; the usual\n"
+    "                          place is /var/lib/snapconf/overrides.yaml)\n"
+    "        --admin-uid USER  let USER (a uid or a user name) change values at run\n"
+    "                          time: PUT and DELETE on the Unix socket; repeatable\n"
+    "                          and comma-separated (default: nobody may; TCP\n"
+    "                          clients never may)\n"
     "    -s, --socket PATH     the Unix socket to listen on (default below); its\n"
     "                          directory is created with mode 0750 if missing\n"
     "        --socket-mode MODE\n"
@@ -120,10 +154,21 @@ static const char help_text[] =
     "        --log-level LEVEL error, warning, info (default) or debug\n"
     "    -f, --foreground      accepted for compatibility: snapconfd always runs in\n"
     "                          the foreground\n"
-    "    -t, --check           load FILE once, report the first error as\n"
-    "                          FILE:LINE:COLUMN: MESSAGE and exit (0 valid, 4 not)\n"
+    "    -t, --check           load FILE once (with its drop-ins, environment and\n"
+    "                          state file, as it would be served), report the\n"
+    "                          first error as FILE:LINE:COLUMN: MESSAGE and exit\n"
+    "                          (0 valid, 4 not)\n"
     "    -h, --help            show this help and exit\n"
     "    -V, --version         show the version and exit\n"
+    "\n"
+    "LAYERS\n"
+    "    The configuration served is merged from, lowest first: FILE; the\n"
+    "    drop-ins; the environment variables of PREFIX; the runtime overrides\n"
+    "    (snapconf set, unset; PUT and DELETE /v1/keys/PATH), which stay above\n"
+    "    every file across reloads until reverted (snapconf revert).  Mappings\n"
+    "    merge key by key, later layers winning; sequences and scalars are\n"
+    "    replaced whole; a null in a drop-in or the environment deletes the key.\n"
+    "    'snapconf get --explain PATH' says which layer set a value.\n"
     "\n"
     "SIGNALS\n"
     "    SIGHUP          reload FILE now (as POST /v1/reload does)\n"
@@ -137,6 +182,8 @@ static const char help_text[] =
     "                       $RUNTIME_DIRECTORY/" SOCKET_NAME "\n"
     "    LISTEN_FDS         systemd socket activation: the passed sockets are\n"
     "                       served instead of creating the Unix socket\n"
+    "    SNAPCONF_ENV_PREFIX the prefix of environment overrides when\n"
+    "                       --env-prefix is not given\n"
     "    The default socket is " DEFAULT_SOCKET_DIR "/" SOCKET_NAME ".\n"
     "\n"
     "LOGGING\n"
@@ -147,7 +194,8 @@ static const char help_text[] =
     "\n"
     "LIMITS\n"
     "    256 connections per socket, 64 watch streams, 30 s of inactivity per\n"
-    "    connection, 8 KiB request targets, 64 KiB request heads.\n"
+    "    connection, 8 KiB request targets, 64 KiB request heads, 1 MiB values\n"
+    "    in a PUT.\n"
     "\n"
     "EXIT STATUS\n"
     "    0  stopped by SIGTERM or SIGINT; --check: the file is valid\n"
@@ -172,7 +220,95 @@ static int usage_error(const char *fmt, ...)
 
 /* ---- arguments ---------------------------------------------------------- */
 
-enum { OPT_LOG_LEVEL = 256, OPT_SOCKET_MODE };
+enum {
+    OPT_LOG_LEVEL = 256,
+    OPT_SOCKET_MODE,
+    OPT_DROPIN,
+    OPT_ENV_PREFIX,
+    OPT_STATE_FILE,
+    OPT_ADMIN_UID
+};
+
+/* One user of --admin-uid: decimal digits are a uid, anything else a user
+ * name, looked up now (the daemon may later lose access to the user
+ * database, and a typo should stop it at once).  Returns -1 or the exit
+ * code. */
+static int add_admin(struct options *opt, const char *text, size_t len)
+{
+    char name[256];
+    uid_t uid;
+
+    if (len == 0 || len >= sizeof(name))
+        return usage_error("--admin-uid: '%.*s' is not a uid or a user name", (int)len, text);
+    memcpy(name, text, len);
+    name[len] = '\0';
+    if (strspn(name, "0123456789") == len) {
+        errno = 0;
+        unsigned long long v = strtoull(name, NULL, 10);
+        /* (uid_t)-1 means "no user" to the kernel. */
+        if (errno != 0 || v >= (unsigned long long)(uid_t)-1)
+            return usage_error("--admin-uid: %s is not a valid uid", name);
+        uid = (uid_t)v;
+    } else {
+        struct passwd *pw = getpwnam(name);
+        if (pw == NULL)
+            return usage_error("--admin-uid: no user named '%s'", name);
+        uid = pw->pw_uid;
+    }
+    for (size_t i = 0; i < opt->n_admins; i++) {
+        if (opt->admin_uids[i] == uid)
+            return -1;
+    }
+    if (opt->n_admins == MAX_ADMINS)
+        return usage_error("--admin-uid: at most %d users", MAX_ADMINS);
+    opt->admin_uids[opt->n_admins++] = uid;
+    return -1;
+}
+
+/* "0,alice, 1001": users separated by commas, spaces around them ignored. */
+static int add_admins(struct options *opt, const char *list)
+{
+    const char *p = list;
+
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        const char *start = p, *end = p + len;
+        while (start < end && isspace((unsigned char)*start))
+            start++;
+        while (end > start && isspace((unsigned char)end[-1]))
+            end--;
+        int rc = add_admin(opt, start, (size_t)(end - start));
+        if (rc >= 0)
+            return rc;
+        if (p[len] == '\0')
+            return -1;
+        p += len + 1;
+    }
+}
+
+/* The options that change what is loaded: drop-ins, environment, state. */
+static int parse_layer_option(int c, struct options *opt)
+{
+    switch (c) {
+    case OPT_DROPIN:
+        if (optarg[0] == '\0')
+            return usage_error("--dropin: empty directory name");
+        if (opt->n_dropins == MAX_DROPINS)
+            return usage_error("--dropin: at most %d directories", MAX_DROPINS);
+        opt->dropins[opt->n_dropins++] = optarg;
+        return -1;
+    case OPT_ENV_PREFIX:
+        opt->env_prefix = optarg;
+        return -1;
+    case OPT_STATE_FILE:
+        if (optarg[0] == '\0')
+            return usage_error("--state-file: empty file name");
+        opt->state_file = optarg;
+        return -1;
+    default:
+        return -1;
+    }
+}
 
 /* Returns -1 to go on, else the exit code (help, version, usage error). */
 static int parse_args(int argc, char **argv, struct options *opt)
@@ -184,6 +320,10 @@ static int parse_args(int argc, char **argv, struct options *opt)
         {"foreground", no_argument, NULL, 'f'},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+        {"dropin", required_argument, NULL, OPT_DROPIN},
+        {"env-prefix", required_argument, NULL, OPT_ENV_PREFIX},
+        {"state-file", required_argument, NULL, OPT_STATE_FILE},
+        {"admin-uid", required_argument, NULL, OPT_ADMIN_UID},
         {"check", no_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -199,6 +339,7 @@ static int parse_args(int argc, char **argv, struct options *opt)
     memset(opt, 0, sizeof(*opt));
     opt->log_level = SNAPCONF_LOG_INFO;
     opt->socket_mode = 0660;
+    opt->env_prefix = getenv("SNAPCONF_ENV_PREFIX");
     while ((c = getopt_long(argc, argv, "c:s:l:fthV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -232,6 +373,20 @@ static int parse_args(int argc, char **argv, struct options *opt)
                 return usage_error("--socket-mode: '%s' is not an octal file mode such as 0660",
                                    optarg);
             opt->socket_mode = (mode_t)mode;
+            break;
+        }
+        case OPT_DROPIN:
+        case OPT_ENV_PREFIX:
+        case OPT_STATE_FILE: {
+            int rc = parse_layer_option(c, opt);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
+        case OPT_ADMIN_UID: {
+            int rc = add_admins(opt, optarg);
+            if (rc >= 0)
+                return rc;
             break;
         }
         case 't':
@@ -294,16 +449,55 @@ static char *socket_path(const struct options *opt)
     return strdup(DEFAULT_SOCKET_DIR "/" SOCKET_NAME);
 }
 
+/* ---- layers ------------------------------------------------------------- */
+
+/* The drop-in directories and the state file as absolute paths, so that
+ * what the API and the log name is unambiguous.  False when out of memory
+ * or the working directory is gone. */
+static bool resolve_layers(struct daemon *d)
+{
+    for (size_t i = 0; i < d->opt.n_dropins; i++) {
+        d->dropins[i] = absolute_path(d->opt.dropins[i]);
+        if (d->dropins[i] == NULL)
+            return false;
+    }
+    if (d->opt.state_file != NULL && (d->state_file = absolute_path(d->opt.state_file)) == NULL)
+        return false;
+    return true;
+}
+
+/* Fills the layer fields of opts from d (which must outlive opts). */
+static void layer_options(const struct daemon *d, snapconf_options *opts)
+{
+    if (d->opt.n_dropins > 0)
+        opts->dropin_dirs = (const char *const *)d->dropins;
+    if (d->opt.env_prefix != NULL && d->opt.env_prefix[0] != '\0')
+        opts->env_prefix = d->opt.env_prefix;
+    opts->state_file = d->state_file;
+}
+
+static bool has_layers(const snapconf_options *opts)
+{
+    return opts->dropin_dirs != NULL || opts->env_prefix != NULL || opts->state_file != NULL;
+}
+
 /* ---- --check -------------------------------------------------------------- */
 
-static int check_config(const char *file)
+static int check_config(const struct daemon *d)
 {
+    const char *file = d->opt.config;
     snapconf_snap *snap = NULL;
+    snapconf_options opts;
     snapconf_error err;
     int rc;
 
+    snapconf_options_init(&opts);
+    layer_options(d, &opts);
     memset(&err, 0, sizeof(err));
-    rc = snapconf_snap_load_file(file, &snap, &err);
+    if (has_layers(&opts))
+        rc = snapconf_snap_load_layered(file, &opts, &snap, &err);
+    else
+        rc = snapconf_snap_load_file(file, &snap, &err);
     if (rc != 0) {
         if (err.message[0] != '\0')
             fprintf(stderr, "%s\n", err.message);
@@ -396,6 +590,7 @@ static int open_config(struct daemon *d)
     opts.log_level = d->opt.log_level;
     opts.on_reload = on_reload;
     opts.on_reload_userdata = d;
+    layer_options(d, &opts);
     memset(&err, 0, sizeof(err));
     rc = snapconf_open(&h, d->config, &opts, &err);
     if (rc != 0) {
@@ -468,6 +663,8 @@ static int start_http(struct daemon *d)
     d->api.h = d->h;
     d->api.events = d->events;
     d->api.metrics = d->metrics;
+    d->api.admin_uids = d->opt.admin_uids;
+    d->api.n_admin_uids = d->opt.n_admins;
     for (size_t i = 0; i < d->n_listeners; i++) {
         hl[i].fd = d->listeners[i].fd;
         hl[i].tcp = d->listeners[i].tcp;
@@ -507,6 +704,14 @@ static int start(struct daemon *d)
     return start_http(d);
 }
 
+static void free_paths(struct daemon *d)
+{
+    for (size_t i = 0; i < d->opt.n_dropins; i++)
+        free(d->dropins[i]);
+    free(d->state_file);
+    free(d->config);
+}
+
 /* Everything start() set up, in the reverse order; copes with a start that
  * stopped half-way. */
 static void finish(struct daemon *d)
@@ -526,7 +731,7 @@ static void finish(struct daemon *d)
     if (d->sfd >= 0)
         close(d->sfd);
     free(d->socket_path);
-    free(d->config);
+    free_paths(d);
 }
 
 /* ---- the event loop ------------------------------------------------------------ */
@@ -610,6 +815,50 @@ static int run_loop(struct daemon *d)
     }
 }
 
+/* Who may change the configuration, by uid and, where known, name. */
+static void log_admins(const struct options *opt)
+{
+    char list[1024];
+    size_t len = 0;
+
+    if (opt->n_admins == 0) {
+        dlog(SNAPCONF_LOG_INFO, "runtime changes (PUT, DELETE) are disabled: no --admin-uid");
+        return;
+    }
+    list[0] = '\0';
+    for (size_t i = 0; i < opt->n_admins && len < sizeof(list); i++) {
+        struct passwd *pw = getpwuid(opt->admin_uids[i]);
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u%s%s%s", i > 0 ? ", " : "",
+                                (unsigned)opt->admin_uids[i], pw != NULL ? " (" : "",
+                                pw != NULL ? pw->pw_name : "", pw != NULL ? ")" : "");
+    }
+    dlog(SNAPCONF_LOG_INFO, "runtime changes (PUT, DELETE) allowed on the Unix socket for uid %s",
+         list);
+}
+
+/* What is served, from which layers, and who may change it. */
+static void log_started(struct daemon *d)
+{
+    snapconf_status_info *st = malloc(sizeof(*st));
+
+    if (st == NULL)
+        return;
+    snapconf_status(d->h, st);
+    dlog(SNAPCONF_LOG_INFO,
+         "snapconfd %s serving generation %" PRIu64 " of %s (layers: %zu, runtime overrides: %zu)",
+         snapconf_version_string(), st->generation, d->config, st->layers, st->overrides);
+    free(st);
+    for (size_t i = 0; i < d->opt.n_dropins; i++)
+        dlog(SNAPCONF_LOG_INFO, "drop-ins: %s/*.yaml", d->dropins[i]);
+    if (d->opt.env_prefix != NULL && d->opt.env_prefix[0] != '\0')
+        dlog(SNAPCONF_LOG_INFO, "environment overrides: %s*", d->opt.env_prefix);
+    if (d->state_file != NULL)
+        dlog(SNAPCONF_LOG_INFO, "runtime overrides persist in %s", d->state_file);
+    else
+        dlog(SNAPCONF_LOG_INFO, "runtime overrides are kept in memory only (no --state-file)");
+    log_admins(&d->opt);
+}
+
 int main(int argc, char **argv)
 {
     struct daemon d;
@@ -620,20 +869,20 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     dlog_init(d.opt.log_level);
-    if (d.opt.check)
-        return check_config(d.opt.config);
-
     d.config = absolute_path(d.opt.config);
-    if (d.config == NULL) {
+    if (d.config == NULL || !resolve_layers(&d)) {
         dlog(SNAPCONF_LOG_ERROR, "cannot resolve %s: %s", d.opt.config, strerror(errno));
+        free_paths(&d);
         return EXIT_RUNTIME;
+    }
+    if (d.opt.check) {
+        rc = check_config(&d);
+        free_paths(&d);
+        return rc;
     }
     rc = start(&d);
     if (rc == EXIT_OK) {
-        const snapconf_snap *snap = snapconf_snap_hold(d.h);
-        dlog(SNAPCONF_LOG_INFO, "snapconfd %s serving generation %" PRIu64 " of %s",
-             snapconf_version_string(), snapconf_snap_generation(snap), d.config);
-        snapconf_snap_release(snap);
+        log_started(&d);
         notify_status(&d, true);
 
         int sig = run_loop(&d);

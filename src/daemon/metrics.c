@@ -151,6 +151,12 @@ char *metrics_render(struct metrics *m, const snapconf_snap *snap, const snapcon
     family(f, "snapconf_snapshot_keys", "gauge",
            "Mapping entries in the published snapshot, aliases expanded.");
     fprintf(f, "snapconf_snapshot_keys %zu\n", keys);
+    family(f, "snapconf_layers", "gauge",
+           "Layers merged into the published snapshot: the file, drop-ins, environment "
+           "variables, runtime overrides.");
+    fprintf(f, "snapconf_layers %zu\n", st->layers);
+    family(f, "snapconf_runtime_overrides", "gauge", "Runtime overrides in force.");
+    fprintf(f, "snapconf_runtime_overrides %zu\n", st->overrides);
     family(f, "snapconf_watchers", "gauge", "Open /v1/watch streams.");
     fprintf(f, "snapconf_watchers %u\n", watchers);
     return jsonw_buf_close(&b, len);

@@ -92,17 +92,25 @@ expect() {
 
 # ---- commands and options ---------------------------------------------------
 
-expect 'snapconf ' -- get dump check status reload watch help
+expect 'snapconf ' -- get dump check status reload set unset revert overrides watch help
 expect 'snapconf st' -- status
 expect 'snapconf -' -- --socket --help --version
-expect 'snapconf --socket /x ' -- get dump check status reload watch help
-expect 'snapconf --socket=/x re' -- reload
-expect 'snapconf help ' -- get dump check status reload watch help
-expect 'snapconf get --' -- --file --socket --json --help
+expect 'snapconf --socket /x ' -- get dump check status reload set unset revert overrides \
+    watch help
+expect 'snapconf --socket=/x rel' -- reload
+expect 'snapconf help ' -- get dump check status reload set unset revert overrides watch help
+expect 'snapconf get --' -- --file --socket --json --explain --dropin --env-prefix --state-file \
+    --help
 expect 'snapconf dump --f' -- --file --format
 expect 'snapconf dump --format ' -- json yaml
 expect 'snapconf dump --format=y' --rl y -- yaml
-expect 'snapconf check --' -- --file --socket --json --help
+expect 'snapconf check --' -- --file --socket --json --dropin --env-prefix --state-file --help
+expect 'snapconf get --e' -- --explain --env-prefix
+expect 'snapconf set --' -- --socket --json --help
+expect 'snapconf revert --' -- --socket --json --help
+expect 'snapconf overrides --j' -- --json
+expect 'snapconf get --env-prefix ' --
+expect 'snapconf un' -- unset
 expect 'snapconf status --' -- --socket --json --help
 expect 'snapconf reload --j' -- --json
 expect 'snapconf watch --' -- --socket --since --json --help
@@ -134,6 +142,9 @@ expect "snapconf get -f$conf server.p" -- server.port
 expect "snapconf get --file=$conf server.p" -- server.port
 expect "snapconf get server.p $F" --
 expect "snapconf watch $F logging.l" -- logging.level
+# The values of the layer options are not operands.
+expect "snapconf get $F --dropin /nonexistent --env-prefix APP_ server.p" -- server.port
+expect "snapconf get $F --state-file /nonexistent.yaml --explain server.p" -- server.port
 expect "snapconf get $F nothing." --
 expect "snapconf get --file $tmp/missing.yaml serv" --
 
@@ -175,6 +186,13 @@ if [ -n "$daemon" ]; then
     expect "snapconf --socket $sock get serv" -- service. server.
     expect "snapconf get --socket $sock upstreams\\[2\\].w" -- 'upstreams\[2\].weight'
     SNAPCONF_SOCKET=$sock expect 'snapconf watch labels.t' -- labels.team
+    # set completes its PATH, not its VALUE; unset, revert and overrides
+    # their PATH.
+    expect "snapconf set --socket $sock server.p" -- server.port
+    expect "snapconf set --socket $sock server.port 80" --
+    expect "snapconf unset --socket $sock server.tls.e" -- server.tls.enabled
+    expect "snapconf revert --socket $sock motd" -- motd
+    expect "snapconf overrides --socket $sock serv" -- service. server.
     # --file wins over the daemon, as in the command itself.
     expect "snapconf get --socket $sock --file $tmp/odd.yaml ho" -- host:port
 fi

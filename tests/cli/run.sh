@@ -26,6 +26,9 @@ nosock=$tmp/none.sock
 SNAPCONF_SOCKET=$nosock
 export SNAPCONF_SOCKET
 unset RUNTIME_DIRECTORY
+# Environment overrides are opt-in, by this variable too: none unless a
+# case sets it.
+unset SNAPCONF_ENV_PREFIX
 
 cases=0
 failures=0
@@ -379,7 +382,8 @@ for want in "^Usage: snapconf " "^  get  *Print the value at a path" "^  dump " 
     "^  status " "^  reload " "^  watch " "--socket SOCKET" "SNAPCONF_SOCKET" \
     "RUNTIME_DIRECTORY" "/run/snapconf/snapconf.sock" \
     "^Exit status:" "^  1  no value at the given path" "^  3  snapconfd cannot be reached" \
-    "^  4  the configuration file"; do
+    "^  4  the configuration file" "^  set  *Override a value" "^  unset " "^  revert " \
+    "^  overrides " "^  6  snapconfd refused a change"; do
     grep -q -e "$want" "$tmp/out" || fail "help lacks '$want'"
 done
 # paths is for shell completion, not listed.
@@ -388,8 +392,9 @@ grep -q -e "^  paths" "$tmp/out" && fail "help lists the hidden paths command"
 run "get --help" get --help
 expect_status 0
 expect_no_err
-grep -q -e "^Usage: snapconf get \[--json\] PATH" "$tmp/out" || fail "no usage line"
-grep -q -e "^       snapconf get --file FILE \[--json\] PATH" "$tmp/out" || fail "no --file usage line"
+grep -q -e "^Usage: snapconf get \[--json\] \[--explain\] PATH" "$tmp/out" || fail "no usage line"
+grep -q -e "^       snapconf get --file FILE \[LAYERS\] \[--json\] \[--explain\] PATH" "$tmp/out" ||
+    fail "no --file usage line"
 grep -q -e '"\.inf"' "$tmp/out" || fail "JSON infinity not documented"
 cp "$tmp/out" "$tmp/get-help"
 run "help get" help get
@@ -426,7 +431,9 @@ expect_no_out
 unreachable="No such file or directory (is it running? set --socket or SNAPCONF_SOCKET)"
 for cmd in "get server.port" "get --json server.port" dump "dump --format yaml" status \
     "status --json" reload "reload --json" watch "watch server" "watch --since 3" check \
-    "check --json" paths "paths --complete server."; do
+    "check --json" paths "paths --complete server." "get --explain server.port" \
+    "set server.port 9090" "set server.port --json 9090" "unset server.port" revert \
+    "revert server" overrides "overrides --json server"; do
     # shellcheck disable=SC2086 # the words of $cmd are separate arguments
     run "$cmd without a daemon" $cmd
     expect_status 3
@@ -524,10 +531,30 @@ usage "Try 'snapconf --help'" --socket
 usage "missing PATH" get
 usage "too many arguments" get server.port server.host
 usage "unexpected argument 'x'" paths x
+usage "missing PATH" set
+usage "missing VALUE" set server.port
+usage "too many arguments" set server.port 1 2
+usage "missing PATH" unset
+usage "too many arguments" unset server.port server.host
+usage "too many arguments" revert server.port server.host
+usage "too many arguments" overrides server.port server.host
+usage "invalid path 'server\.\.port'" set server..port 1
+usage "invalid path 'server\.\.port'" unset server..port
+usage "invalid path 'server\.\.port'" revert server..port
+usage "--file: set changes what snapconfd serves, not a file" set --file "$conf" server.port 1
+usage "--file: unset changes what snapconfd serves" unset --file "$conf" server.port
+usage "--file: revert changes what snapconfd serves" revert --file "$conf"
+usage "unrecognized option '--file'" overrides --file "$conf"
+usage "unrecognized option '--explain'" set --explain server.port 1
+usage "--dropin goes with --file" get --dropin "$tmp" server.port
+usage "--env-prefix goes with --file" dump --env-prefix APP_
+usage "--state-file goes with --file" check --state-file "$tmp/state.yaml"
+usage "--dropin needs a directory" get --file "$conf" --dropin '' server.port
+usage "unrecognized option '--dropin'" status --dropin "$tmp"
 
 # ---- help of the daemon's commands ------------------------------------------
 
-for cmd in status reload watch dump check; do
+for cmd in status reload watch dump check set unset revert overrides; do
     run "$cmd --help" "$cmd" --help
     expect_status 0
     expect_no_err
@@ -550,6 +577,115 @@ expect_out "{\"file\":\"$conf\",\"valid\":true}"
 run "check --json invalid" check --json --file "$here/dup.yaml"
 expect_status 4
 expect_out "{\"file\":\"$here/dup.yaml\",\"valid\":false,\"error\":{\"code\":\"SNAPCONF_EPARSE\",\"message\":\"$here/dup.yaml:3:3: duplicate key 'port' (first defined at line 2)\",\"file\":\"$here/dup.yaml\",\"line\":3,\"column\":3}}"
+
+# ---- layers: get --explain, dump and check with --dropin, --env-prefix,
+# ---- --state-file -----------------------------------------------------------
+
+# Relative names, so that the positions print as they are given.
+mkdir -p "$tmp/layers/conf.d" "$tmp/layers/bad.d"
+cat >"$tmp/layers/app.yaml" <<'EOF'
+server:
+  host: 0.0.0.0
+  port: 8080
+  tls:
+    enabled: true
+feature:
+  beta: false
+EOF
+printf 'server:\n  port: 8081\n' >"$tmp/layers/conf.d/10-port.yaml"
+printf 'server:\n  tls: null\n' >"$tmp/layers/conf.d/20-tls.yaml"
+printf 'not: [yaml\n' >"$tmp/layers/conf.d/README"
+printf 'server: [\n' >"$tmp/layers/bad.d/10-bad.yaml"
+cat >"$tmp/layers/state.yaml" <<'EOF'
+version: 1
+overrides:
+  - {op: set, path: "feature.beta", value: "true"}
+EOF
+here_dir=$(pwd)
+cd "$tmp/layers" || exit 1
+
+run "get --explain --file" get --file app.yaml --explain server.port
+expect_status 0
+expect_no_err
+printf '8080\n  app.yaml:3:9  value       8080\n' >"$tmp/want"
+expect_out_file "$tmp/want"
+
+run "get --explain --dropin" get --file app.yaml --dropin conf.d --explain server.port
+expect_status 0
+expect_no_err
+cat >"$tmp/want" <<'EOF'
+8081
+  conf.d/10-port.yaml:2:9  value       8081
+  app.yaml:3:9             overridden  8080
+EOF
+expect_out_file "$tmp/want"
+
+export T_SERVER__HOST=10.0.0.1
+run "get --explain --env-prefix" get --file app.yaml --dropin conf.d --env-prefix T_ \
+    --explain server.host
+expect_status 0
+cat >"$tmp/want" <<'EOF'
+10.0.0.1
+  env T_SERVER__HOST  value       "10.0.0.1"
+  app.yaml:2:9        overridden  "0.0.0.0"
+EOF
+expect_out_file "$tmp/want"
+
+run "get --explain --json, three layers" get --file app.yaml --dropin conf.d --env-prefix T_ \
+    --explain --json server
+expect_status 0
+expect_out '{"path":"server","value":{"host":"10.0.0.1","port":8081},"type":"map","origin":[{"layer":"file","name":"app.yaml","path":"server","line":2,"column":3,"role":"merged","value":{"host":"0.0.0.0","port":8080,"tls":{"enabled":true}}},{"layer":"dropin","name":"conf.d/10-port.yaml","path":"server","line":2,"column":3,"role":"merged","value":{"port":8081}},{"layer":"dropin","name":"conf.d/20-tls.yaml","path":"server","line":2,"column":3,"role":"merged","value":{"tls":null}},{"layer":"env","name":"environment","path":"server","line":0,"column":0,"role":"merged","value":{"host":"10.0.0.1"}}]}'
+
+# SNAPCONF_ENV_PREFIX is --env-prefix's default; --env-prefix '' turns it off.
+export SNAPCONF_ENV_PREFIX=T_
+run "get with SNAPCONF_ENV_PREFIX" get --file app.yaml server.host
+expect_status 0
+expect_out 10.0.0.1
+run "get --env-prefix ''" get --file app.yaml --env-prefix '' server.host
+expect_status 0
+expect_out 0.0.0.0
+unset SNAPCONF_ENV_PREFIX T_SERVER__HOST
+
+run "get --explain deleted by a drop-in" get --file app.yaml --dropin conf.d --explain \
+    server.tls.enabled
+expect_status 1
+expect_no_out
+expect_err_line 1 "snapconf: server.tls.enabled: no value at that path in app.yaml"
+expect_err "^  conf.d/20-tls.yaml:2:8 (at server.tls)  deleted     null\$"
+expect_err "^  app.yaml:5:14                           overridden  true\$"
+
+run "get --explain --state-file" get --file app.yaml --state-file state.yaml --explain \
+    feature.beta
+expect_status 0
+cat >"$tmp/want" <<'EOF'
+true
+  runtime override (set feature.beta)  value       true
+  app.yaml:7:9                         overridden  false
+EOF
+expect_out_file "$tmp/want"
+
+run "dump --dropin" dump --file app.yaml --dropin conf.d --format yaml
+expect_status 0
+cat >"$tmp/want" <<'EOF'
+server:
+  host: '0.0.0.0'
+  port: 8081
+feature:
+  beta: false
+EOF
+expect_out_file "$tmp/want"
+
+run "check --dropin" check --file app.yaml --dropin conf.d
+expect_status 0
+expect_out "app.yaml: OK"
+run "check a broken drop-in" check --file app.yaml --dropin conf.d --dropin bad.d
+expect_status 4
+expect_no_out
+expect_err "^bad.d/10-bad.yaml:[0-9][0-9]*:[0-9][0-9]*: "
+run "check --json a broken drop-in" check --json app.yaml --dropin bad.d
+expect_status 4
+grep -q -F -e '"file":"bad.d/10-bad.yaml"' "$tmp/out" || fail "the error does not name the drop-in"
+cd "$here_dir" || exit 1
 
 # ---- paths (for shell completion) -------------------------------------------
 

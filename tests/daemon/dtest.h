@@ -572,10 +572,23 @@ static inline bool http_try(CURL *c, struct http_resp *r, const char *sock, cons
     return http_try_url(c, r, sock, method, url, NULL);
 }
 
+static inline bool http_try_full(CURL *c, struct http_resp *r, const char *sock, const char *method,
+                                 const char *url, struct curl_slist *headers, const char *req_body,
+                                 size_t req_len);
+
 /* The same with a whole URL, over TCP when sock is NULL, with extra
  * request headers. */
 static inline bool http_try_url(CURL *c, struct http_resp *r, const char *sock, const char *method,
                                 const char *url, struct curl_slist *headers)
+{
+    return http_try_full(c, r, sock, method, url, headers, NULL, 0);
+}
+
+/* The same with a request body (NULL: none), sent whatever the method
+ * (PUT /v1/keys/PATH takes a value's YAML text). */
+static inline bool http_try_full(CURL *c, struct http_resp *r, const char *sock, const char *method,
+                                 const char *url, struct curl_slist *headers, const char *req_body,
+                                 size_t req_len)
 {
     memset(r, 0, sizeof *r);
     bool own = c == NULL;
@@ -598,7 +611,11 @@ static inline bool http_try_url(CURL *c, struct http_resp *r, const char *sock, 
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, dt_curl_write);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
-    if (strcmp(method, "POST") == 0) {
+    if (req_body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req_body);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    } else if (strcmp(method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
@@ -638,6 +655,19 @@ static inline struct http_resp http_req(const char *sock, const char *method, co
 static inline struct http_resp http_get(const struct dfx *f, const char *target)
 {
     return http_req(f->sock, "GET", target);
+}
+
+/* METHOD target with body (a NUL-terminated string) on the fixture's
+ * socket; fails the test when no response arrives. */
+static inline struct http_resp http_send(const struct dfx *f, const char *method,
+                                         const char *target, const char *body)
+{
+    char url[16384];
+    struct http_resp r;
+    snprintf(url, sizeof url, "http://localhost%s", target);
+    if (!http_try_full(NULL, &r, f->sock, method, url, NULL, body, strlen(body)))
+        fail_msg("%s %s: no response: %s", method, target, r.body);
+    return r;
 }
 
 /*
@@ -1306,6 +1336,7 @@ static inline void dt_global_init(void)
     /* Tests may set these for the daemon or the CLI; inherited values from
      * the caller's environment would change what is tested. */
     unsetenv("SNAPCONF_SOCKET");
+    unsetenv("SNAPCONF_ENV_PREFIX");
     unsetenv("RUNTIME_DIRECTORY");
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_PID");

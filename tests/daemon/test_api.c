@@ -661,7 +661,9 @@ static void test_methods_and_endpoints(void **state)
         const char *method, *target, *allow;
     } wrong[] = {
         {"POST", "/v1/keys/server.port", "GET"},
-        {"DELETE", "/v1/keys/server.port", "GET"},
+        {"PATCH", "/v1/keys/server.port", "GET"},
+        {"POST", "/v1/overrides", "GET"},
+        {"PUT", "/v1/overrides/server.port", "DELETE"},
         {"PUT", "/v1/snapshot", "GET"},
         {"POST", "/v1/status", "GET"},
         {"GET", "/v1/reload", "POST"},

@@ -19,9 +19,10 @@
  * on_request).  Then api_handle() answers from a fixed live configuration,
  * and the answer must be sound:
  *
- *  - a status this fixture can produce (200, 400, 404, 405, 414): a 500,
- *    422 or 503 would mean a bug, as memory, the file and the watcher
- *    limit are all fine here;
+ *  - a status this fixture can produce (200, 400, 404, 405, 414, and 403
+ *    for PUT and DELETE, which no client of this fixture may send: it has
+ *    no --admin-uid and no peer uid): a 500, 422 or 503 would mean a bug,
+ *    as memory, the file and the watcher limit are all fine here;
  *  - headers without CR or LF (no header injection), a numeric
  *    X-Snapconf-Generation, an Allow header on every 405;
  *  - a body that is valid JSON when the content type says JSON, with an
@@ -362,7 +363,8 @@ static void check_stream(struct events_stream *s)
 static void check_response(unsigned status, const struct api_response *resp)
 {
     FUZZ_CHECK(status == resp->status, "returned %u, response says %u", status, resp->status);
-    FUZZ_CHECK(status == 200 || status == 400 || status == 404 || status == 405 || status == 414,
+    FUZZ_CHECK(status == 200 || status == 400 || status == 403 || status == 404 || status == 405 ||
+                   status == 414,
                "status %u: %s", status, resp->body != NULL ? resp->body : "(stream)");
     FUZZ_CHECK(resp->content_type != NULL, "no content type");
     check_headers(resp);
