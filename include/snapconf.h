@@ -752,10 +752,12 @@ typedef int (*snapconf_origin_fn)(void *userdata, const snapconf_origin *origin)
 SNAPCONF_API int snapconf_explain(const snapconf_snap *snap, const char *path,
                                   snapconf_origin_fn cb, void *userdata);
 
-/* "file", "dropin", "env", "runtime"; "unknown" else. */
+/* "file", "dropin", "env", "runtime"; "unknown" else.  A static string,
+ * never NULL; any thread. */
 SNAPCONF_API const char *snapconf_layer_kind_name(snapconf_layer_kind kind);
 
-/* "value", "merged", "overridden", "deleted"; "unknown" else. */
+/* "value", "merged", "overridden", "deleted"; "unknown" else.  A static
+ * string, never NULL; any thread. */
 SNAPCONF_API const char *snapconf_origin_role_name(snapconf_origin_role role);
 
 /* ---------------------------------------------------------------------------

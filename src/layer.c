@@ -11,6 +11,7 @@
 #include "path.h"
 #include "scalar.h"
 #include "snapshot.h"
+#include "state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -109,6 +110,45 @@ int snapconf__layer_override(const char *path, const char *yaml_value, const sna
     l->unset = yaml_value == NULL;
     l->op_path = canon;
     *out = l;
+    return 0;
+}
+
+int snapconf__layers_from_state(const char *file, const snapconf_options *opts,
+                                struct snapconf__layer ***out, size_t *n, snapconf_error *err)
+{
+    struct snapconf__override *ov = NULL;
+    size_t count = 0, made = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = snapconf__state_load(file, opts, &ov, &count, err);
+    if (rc || count == 0)
+        return rc;
+    struct snapconf__layer **layers = calloc(count, sizeof(struct snapconf__layer *));
+    if (!layers) {
+        snapconf__overrides_free(ov, count);
+        snapconf__error(err, SNAPCONF_ENOMEM, file, 0, 0, "out of memory");
+        return SNAPCONF_ENOMEM;
+    }
+    for (; rc == 0 && made < count; made += rc == 0) {
+        rc = snapconf__layer_override(ov[made].path, ov[made].unset ? NULL : ov[made].value, opts,
+                                      &layers[made], err);
+        if (rc && rc != SNAPCONF_ENOMEM) {
+            char why[SNAPCONF_ERROR_MESSAGE_MAX];
+            snprintf(why, sizeof why, "%s", err->message);
+            snapconf__error(err, rc, file, 0, 0,
+                            "saved override of %s: %s; fix or delete the state file", ov[made].path,
+                            why);
+        }
+    }
+    snapconf__overrides_free(ov, count);
+    if (rc) {
+        for (size_t i = 0; i < made; i++)
+            snapconf__layer_unref(layers[i]);
+        free(layers);
+        return rc;
+    }
+    *out = layers;
+    *n = count;
     return 0;
 }
 

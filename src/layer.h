@@ -61,6 +61,15 @@ int snapconf__layer_override(const char *path, const char *yaml_value, const sna
                              struct snapconf__layer **out, snapconf_error *err);
 
 /*
+ * The runtime overrides saved in a state file (state.h), as layers, oldest
+ * first: *out is a malloc'd array of n layers, each one reference the
+ * caller owns; NULL and 0 for a missing file or an empty list.  An
+ * override that no longer parses fails with the file named.
+ */
+int snapconf__layers_from_state(const char *file, const snapconf_options *opts,
+                                struct snapconf__layer ***out, size_t *n, snapconf_error *err);
+
+/*
  * Reads the main file (or, when main is not NULL, uses it: one reference
  * taken), every drop-in and the environment into a layer set.  A missing
  * main file with opts->allow_missing set is an empty mapping.  Any layer

@@ -11,7 +11,6 @@
 #include "mtree.h"
 #include "path.h"
 #include "snapshot.h"
-#include "state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,24 +239,28 @@ int snapconf__merge(struct snapconf__layer *const *layers, size_t n, const char 
 /* ------------------------------------------------------------------------- */
 /* Loading layers once                                                        */
 
+/* Appends the overrides saved in opts->state_file to set. */
 static int saved_overrides(const snapconf_options *opts, struct snapconf__layer_set *set,
                            snapconf_error *err)
 {
-    struct snapconf__override *ov = NULL;
-    size_t n = 0;
-    int rc = snapconf__state_load(opts->state_file, opts, &ov, &n, err);
+    struct snapconf__layer **saved;
+    size_t n;
+    int rc = snapconf__layers_from_state(opts->state_file, opts, &saved, &n, err);
+    if (rc || n == 0)
+        return rc;
     struct snapconf__layer **items =
-        rc || !n ? NULL : realloc(set->items, (set->n + n) * sizeof(struct snapconf__layer *));
-    if (rc == 0 && n && !items)
-        rc = snapconf__error(err, SNAPCONF_ENOMEM, opts->state_file, 0, 0, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        set->items = items;
-        rc = snapconf__layer_override(ov[i].path, ov[i].unset ? NULL : ov[i].value, opts,
-                                      &items[set->n], err);
-        set->n += rc == 0;
+        realloc(set->items, (set->n + n) * sizeof(struct snapconf__layer *));
+    if (!items) {
+        for (size_t i = 0; i < n; i++)
+            snapconf__layer_unref(saved[i]);
+        free(saved);
+        return snapconf__error(err, SNAPCONF_ENOMEM, opts->state_file, 0, 0, "out of memory");
     }
-    snapconf__overrides_free(ov, n);
-    return rc;
+    memcpy(items + set->n, saved, n * sizeof(struct snapconf__layer *));
+    set->items = items;
+    set->n += n;
+    free(saved);
+    return 0;
 }
 
 int snapconf_snap_load_layered(const char *path, const snapconf_options *opts, snapconf_snap **out,

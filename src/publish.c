@@ -234,16 +234,6 @@ int snapconf_unsubscribe(snapconf *h, int id)
     return rc;
 }
 
-/* True when one of the two canonical paths is the other or lies below it. */
-static bool path_related(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    if (memcmp(a, b, n) != 0)
-        return false;
-    const char *longer = alen > blen ? a : b;
-    return alen == blen || n == 0 || longer[n] == '.' || longer[n] == '[';
-}
-
 struct change_list {
     snapconf_change *items;
     size_t len, cap;
@@ -286,9 +276,10 @@ static void notify_one(const struct snapconf__sub *sub, const snapconf_snap *old
                        const snapconf_snap *new_snap, const struct change_list *all,
                        snapconf_change *scratch)
 {
-    size_t n = 0, plen = strlen(sub->prefix);
+    size_t n = 0;
     for (size_t i = 0; i < all->len; i++)
-        if (path_related(all->items[i].path, strlen(all->items[i].path), sub->prefix, plen))
+        if (snapconf__path_within(all->items[i].path, sub->prefix) ||
+            snapconf__path_within(sub->prefix, all->items[i].path))
             scratch[n++] = all->items[i];
     if (n)
         sub->cb(sub->userdata, old_snap, new_snap, scratch, n);

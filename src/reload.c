@@ -14,7 +14,6 @@
 #include "publish.h"
 #include "reload.h"
 #include "snapshot.h"
-#include "state.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -125,33 +124,6 @@ int snapconf_reload(snapconf *h, snapconf_error *err)
 /* ------------------------------------------------------------------------- */
 /* The first snapshot                                                         */
 
-/* The overrides saved in the state file, as layers. */
-static int load_overrides(snapconf *h, snapconf_error *err)
-{
-    struct snapconf__override *ov = NULL;
-    size_t n = 0;
-    int rc = snapconf__state_load(h->state_file, &h->opts, &ov, &n, err);
-    if (rc || n == 0)
-        return rc;
-    if (!(h->overrides = calloc(n, sizeof(struct snapconf__layer *))))
-        rc = snapconf__error(err, SNAPCONF_ENOMEM, h->state_file, 0, 0, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = snapconf__layer_override(ov[i].path, ov[i].unset ? NULL : ov[i].value, &h->opts,
-                                      &h->overrides[i], err);
-        if (rc == 0) {
-            h->noverrides++;
-        } else if (rc != SNAPCONF_ENOMEM) {
-            char why[SNAPCONF_ERROR_MESSAGE_MAX];
-            snprintf(why, sizeof why, "%s", err->message);
-            snapconf__error(err, rc, h->state_file, 0, 0,
-                            "saved override of %s: %s; fix or delete the state file", ov[i].path,
-                            why);
-        }
-    }
-    snapconf__overrides_free(ov, n);
-    return rc;
-}
-
 static int first_plain(snapconf *h, snapconf_snap **out, snapconf_error *err)
 {
     snapconf_snap *snap = NULL;
@@ -169,7 +141,9 @@ static int first_plain(snapconf *h, snapconf_snap **out, snapconf_error *err)
 
 int snapconf__first_snapshot(snapconf *h, snapconf_snap **out, snapconf_error *err)
 {
-    int rc = h->state_file ? load_overrides(h, err) : 0;
+    int rc = h->state_file ? snapconf__layers_from_state(h->state_file, &h->opts, &h->overrides,
+                                                         &h->noverrides, err)
+                           : 0;
     if (rc)
         return rc;
     if (!snapconf__layered(h))

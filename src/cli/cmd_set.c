@@ -98,27 +98,82 @@ static int report_change(const char *socket, const char *what, const char *reque
     return CLI_EXIT_OK;
 }
 
+/* ---- what set, unset and revert share ----------------------------------- */
+
+static int report_revert(const char *socket, const struct cli_args *args,
+                         const struct cli_response *resp)
+{
+    snapconf_snap *snap = NULL;
+    const snapconf_node *root;
+    const char *path;
+    int64_t n = 0, generation = resp->generation;
+    int rc;
+
+    if (resp->status != 200)
+        return cli_report_answer(resp, socket, "DELETE /v1/overrides");
+    if (args->json)
+        return cli_print_body(resp);
+    if ((rc = cli_response_json(resp, socket, &snap)) != CLI_EXIT_OK)
+        return rc;
+    root = snapconf_snap_root(snap);
+    path = cli_member_str(root, "path");
+    cli_member_int(root, "reverted", &n);
+    cli_member_int(root, "generation", &generation);
+    if (path == NULL || path[0] == '\0')
+        printf("reverted all %" PRId64 " runtime override%s: generation %" PRId64 "\n", n,
+               n == 1 ? "" : "s", generation);
+    else
+        printf("reverted %" PRId64 " runtime override%s at or below %s: generation %" PRId64 "\n",
+               n, n == 1 ? "" : "s", path, generation);
+    snapconf_snap_free(snap);
+    return CLI_EXIT_OK;
+}
+
+/*
+ * One change through the daemon: the operands parsed (min..max), the
+ * request sent (PUT with the second operand as its body, else DELETE) to
+ * endpoint + the first operand, and its answer reported.
+ */
+struct change_spec {
+    int min, max;
+    const char *method;   /* "PUT" or "DELETE" */
+    const char *endpoint; /* "/v1/keys/" or "/v1/overrides/" (its root: every override) */
+    const char *what;     /* for report_change(); NULL: report_revert() */
+};
+
+static int run_change(const struct cli_command *cmd, int argc, char **argv,
+                      const struct change_spec *c)
+{
+    struct cli_args args;
+    struct cli_response resp;
+    char request[64];
+    int rc = parse_write(cmd, argc, argv, c->min, c->max, &args);
+
+    if (rc != CLI_PARSE_GO_ON)
+        return rc;
+    char *target = target_for(cmd, c->endpoint, args.operand != NULL ? args.operand : "", &rc);
+    if (target == NULL)
+        return rc;
+    const char *socket = cli_socket_path(args.socket);
+    if (strcmp(c->method, "PUT") == 0)
+        rc = cli_http_send(socket, "PUT", target, args.operand2, strlen(args.operand2), &resp);
+    else
+        rc = cli_http(socket, c->method, target, CLI_TIMEOUT_DEFAULT, false, &resp);
+    snprintf(request, sizeof request, "%s %s", c->method, c->endpoint);
+    if (rc == CLI_EXIT_OK)
+        rc = c->what ? report_change(socket, c->what, request, &args, &resp)
+                     : report_revert(socket, &args, &resp);
+    cli_response_free(&resp);
+    free(target);
+    return rc;
+}
+
 /* ---- set ------------------------------------------------------------------ */
 
 static int cmd_set(const struct cli_command *cmd, int argc, char **argv)
 {
-    struct cli_args args;
-    struct cli_response resp;
-    char *target;
-    int rc = parse_write(cmd, argc, argv, 2, 2, &args);
-
-    if (rc != CLI_PARSE_GO_ON)
-        return rc;
-    target = target_for(cmd, "/v1/keys/", args.operand, &rc);
-    if (target == NULL)
-        return rc;
-    const char *socket = cli_socket_path(args.socket);
-    rc = cli_http_send(socket, "PUT", target, args.operand2, strlen(args.operand2), &resp);
-    if (rc == CLI_EXIT_OK)
-        rc = report_change(socket, "set", "PUT /v1/keys/", &args, &resp);
-    cli_response_free(&resp);
-    free(target);
-    return rc;
+    static const struct change_spec spec = {2, 2, "PUT", "/v1/keys/", "set"};
+    return run_change(cmd, argc, argv, &spec);
 }
 
 const struct cli_command cli_cmd_set = {
@@ -157,23 +212,8 @@ const struct cli_command cli_cmd_set = {
 
 static int cmd_unset(const struct cli_command *cmd, int argc, char **argv)
 {
-    struct cli_args args;
-    struct cli_response resp;
-    char *target;
-    int rc = parse_write(cmd, argc, argv, 1, 1, &args);
-
-    if (rc != CLI_PARSE_GO_ON)
-        return rc;
-    target = target_for(cmd, "/v1/keys/", args.operand, &rc);
-    if (target == NULL)
-        return rc;
-    const char *socket = cli_socket_path(args.socket);
-    rc = cli_http(socket, "DELETE", target, CLI_TIMEOUT_DEFAULT, false, &resp);
-    if (rc == CLI_EXIT_OK)
-        rc = report_change(socket, "unset", "DELETE /v1/keys/", &args, &resp);
-    cli_response_free(&resp);
-    free(target);
-    return rc;
+    static const struct change_spec spec = {1, 1, "DELETE", "/v1/keys/", "unset"};
+    return run_change(cmd, argc, argv, &spec);
 }
 
 const struct cli_command cli_cmd_unset = {
@@ -198,55 +238,10 @@ const struct cli_command cli_cmd_unset = {
 
 /* ---- revert --------------------------------------------------------------- */
 
-static int report_revert(const char *socket, const struct cli_args *args,
-                         const struct cli_response *resp)
-{
-    snapconf_snap *snap = NULL;
-    const snapconf_node *root;
-    const char *path;
-    int64_t n = 0, generation = resp->generation;
-    int rc;
-
-    if (resp->status != 200)
-        return cli_report_answer(resp, socket, "DELETE /v1/overrides");
-    if (args->json)
-        return cli_print_body(resp);
-    if ((rc = cli_response_json(resp, socket, &snap)) != CLI_EXIT_OK)
-        return rc;
-    root = snapconf_snap_root(snap);
-    path = cli_member_str(root, "path");
-    cli_member_int(root, "reverted", &n);
-    cli_member_int(root, "generation", &generation);
-    if (path == NULL || path[0] == '\0')
-        printf("reverted all %" PRId64 " runtime override%s: generation %" PRId64 "\n", n,
-               n == 1 ? "" : "s", generation);
-    else
-        printf("reverted %" PRId64 " runtime override%s at or below %s: generation %" PRId64 "\n",
-               n, n == 1 ? "" : "s", path, generation);
-    snapconf_snap_free(snap);
-    return CLI_EXIT_OK;
-}
-
 static int cmd_revert(const struct cli_command *cmd, int argc, char **argv)
 {
-    struct cli_args args;
-    struct cli_response resp;
-    char *target;
-    int rc = parse_write(cmd, argc, argv, 0, 1, &args);
-
-    if (rc != CLI_PARSE_GO_ON)
-        return rc;
-    /* "/v1/overrides/" is the root: every override. */
-    target = target_for(cmd, "/v1/overrides/", args.operand != NULL ? args.operand : "", &rc);
-    if (target == NULL)
-        return rc;
-    const char *socket = cli_socket_path(args.socket);
-    rc = cli_http(socket, "DELETE", target, CLI_TIMEOUT_DEFAULT, false, &resp);
-    if (rc == CLI_EXIT_OK)
-        rc = report_revert(socket, &args, &resp);
-    cli_response_free(&resp);
-    free(target);
-    return rc;
+    static const struct change_spec spec = {0, 1, "DELETE", "/v1/overrides/", NULL};
+    return run_change(cmd, argc, argv, &spec);
 }
 
 const struct cli_command cli_cmd_revert = {
